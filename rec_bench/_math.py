@@ -1,0 +1,46 @@
+"""Log-space helpers used inside compiled kernels (DESIGN.md section 8).
+
+All of them are total on their documented domain: an argument at the edge (a log-probability of
+exactly 0, a mass of exactly 0) gives -inf or 0, never NaN.
+"""
+
+import math
+
+from numba import njit
+
+LOG2 = math.log(2.0)
+LOG_HALF = -LOG2
+NINF = -math.inf
+
+
+@njit(cache=True, inline="always")
+def log1mexp(x):
+    """log(1 - exp(x)) for x <= 0, switching between expm1 and log1p (Maechler 2012).
+
+    An argument that rounded to 0 or above gives -inf instead of NaN.
+    """
+    if x >= 0.0:
+        return NINF
+    if x > LOG_HALF:
+        return math.log(-math.expm1(x))
+    return math.log1p(-math.exp(x))
+
+
+@njit(cache=True, inline="always")
+def logaddexp(a, b):
+    """log(exp(a) + exp(b)) without overflow; -inf is an identity."""
+    if a < b:
+        a, b = b, a
+    if b == NINF:
+        return a
+    return a + math.log1p(math.exp(b - a))
+
+
+@njit(cache=True, inline="always")
+def truncated_gumbel(loc, upper, e):
+    """A Gumbel(loc) variable truncated to be below ``upper``, from an Exp(1) variable ``e``.
+
+    G = loc - log(exp(loc - upper) + e), evaluated as a log-sum-exp so that neither a large
+    ``loc - upper`` nor a tiny ``e`` overflows. ``upper = +inf`` gives an untruncated Gumbel(loc).
+    """
+    return loc - logaddexp(loc - upper, math.log(e))

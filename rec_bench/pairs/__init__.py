@@ -1,0 +1,83 @@
+"""Target/proposal pairs: which families are supported, their divergences, and their kernel form.
+
+Supported pairs (target / proposal): Normal / Normal with any parameters, Laplace / Laplace, and
+Triangular / Uniform. A pair with an infinite D_inf is refused with a ValueError that names why.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .constructions import fixed_kl, gaussian_channel
+from .distributions import Laplace, Normal, Triangular, Uniform
+from .kernels import FAMILIES
+
+LN2 = np.log(2.0)
+
+__all__ = [
+    "Normal", "Laplace", "Uniform", "Triangular", "kl", "dinf", "resolve", "Pair",
+    "fixed_kl", "gaussian_channel", "FAMILY_NAMES",
+]
+
+FAMILY_NAMES = tuple(f"{m.TARGET.__name__}/{m.PROPOSAL.__name__}" for m in FAMILIES)
+
+
+def family_of(q, p):
+    """The family number of the pair (q, p), or a ValueError naming the supported pairs."""
+    for i, module in enumerate(FAMILIES):
+        if type(q) is module.TARGET and type(p) is module.PROPOSAL:
+            return i
+    raise ValueError(
+        f"unsupported pair: target {type(q).__name__} against proposal {type(p).__name__}; "
+        f"supported target/proposal pairs: {', '.join(FAMILY_NAMES)}"
+    )
+
+
+def kl(q, p):
+    """D_KL[Q || P] in bits, in closed form (array if the parameters are arrays)."""
+    return _scalar(FAMILIES[family_of(q, p)].kl(q, p) / LN2)
+
+
+def dinf(q, p):
+    """D_inf[Q || P] = sup log2 dQ/dP in bits, in closed form. ValueError if it is infinite."""
+    return _scalar(FAMILIES[family_of(q, p)].dinf(q, p) / LN2)
+
+
+def _scalar(a):
+    a = np.asarray(a, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+class Pair(NamedTuple):
+    """A pair prepared for compiled code: flattened parameter rows and the proposal's affine map."""
+
+    family: int
+    params: np.ndarray  # (n, 4): D_inf in nats, then family parameters in standard coordinates
+    loc: np.ndarray  # (n,): x = loc + scale * z maps standard coordinates back
+    scale: np.ndarray
+    shape: tuple
+
+
+def resolve(q, p, shape=None):
+    """Validate (q, p) and prepare it for compiled code, broadcast to ``shape`` if given."""
+    fam = family_of(q, p)
+    prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
+    out = np.broadcast_shapes(prm.shape[:-1], loc.shape, scale.shape, *(() if shape is None else (shape,)))
+    prm = np.ascontiguousarray(np.broadcast_to(prm, out + (4,)).reshape(-1, 4))
+    if not np.all(np.isfinite(prm)):
+        raise ValueError("the pair's parameters give a non-finite D_inf or kernel parameter")
+    loc = np.ascontiguousarray(np.broadcast_to(loc, out).ravel())
+    scale = np.ascontiguousarray(np.broadcast_to(scale, out).ravel())
+    return Pair(fam, prm, loc, scale, out)
+
+
+def proposal_family(p):
+    """(family, loc, scale) of a proposal alone: all a decoder knows."""
+    for i, module in enumerate(FAMILIES):
+        if type(p) is module.PROPOSAL:
+            loc, scale = module.proposal_map(p)
+            if loc.ndim or scale.ndim:
+                raise ValueError("a decoder takes one proposal with scalar parameters")
+            return i, float(loc), float(scale)
+    names = ", ".join(sorted({m.PROPOSAL.__name__ for m in FAMILIES}))
+    raise ValueError(f"unsupported proposal {type(p).__name__}; supported proposals: {names}")

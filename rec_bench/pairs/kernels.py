@@ -1,0 +1,142 @@
+"""Compiled dispatch over pair families, and the interval operations every search uses.
+
+A pair reaches compiled code as a family number and a row of four float64 parameters whose first
+entry is D_inf in nats (see each family module). All work happens in the proposal's standard
+coordinates. A region [a, b] is carried as six numbers: each endpoint's coordinate, log-CDF and
+log-survival (DESIGN.md section 8), so that masses and truncated draws are formed from whichever
+tail is small and stay exact far into the tails.
+"""
+
+import math
+
+from numba import njit
+
+from .._math import LOG2, LOG_HALF, NINF, log1mexp, logaddexp
+from . import gaussian, laplace, triangular
+
+FAMILIES = (gaussian, laplace, triangular)
+NORMAL, LAPLACE, TRIANGULAR = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def logr(fam, prm, z):
+    """log dQ/dP at z."""
+    if fam == NORMAL:
+        return gaussian.logr(prm, z)
+    if fam == LAPLACE:
+        return laplace.logr(prm, z)
+    return triangular.logr(prm, z)
+
+
+@njit(cache=True, inline="always")
+def sup_logr(fam, prm, a, b):
+    """sup of log r over [a, b]: r is unimodal, so it is log r at the mode clipped into [a, b]."""
+    if fam == NORMAL:
+        m = gaussian.mode(prm)
+    elif fam == LAPLACE:
+        m = laplace.mode(prm)
+    else:
+        m = triangular.mode(prm)
+    return logr(fam, prm, min(max(m, a), b))
+
+
+@njit(cache=True, inline="always")
+def logcdf(fam, z):
+    if fam == NORMAL:
+        return gaussian.logcdf(z)
+    if fam == LAPLACE:
+        return laplace.logcdf(z)
+    return triangular.logcdf(z)
+
+
+@njit(cache=True, inline="always")
+def logsf(fam, z):
+    if fam == NORMAL:
+        return gaussian.logsf(z)
+    if fam == LAPLACE:
+        return laplace.logsf(z)
+    return triangular.logsf(z)
+
+
+@njit(cache=True, inline="always")
+def ppf_logcdf(fam, lp):
+    if fam == NORMAL:
+        return gaussian.ppf_logcdf(lp)
+    if fam == LAPLACE:
+        return laplace.ppf_logcdf(lp)
+    return triangular.ppf_logcdf(lp)
+
+
+@njit(cache=True, inline="always")
+def ppf_logsf(fam, lp):
+    if fam == NORMAL:
+        return gaussian.ppf_logsf(lp)
+    if fam == LAPLACE:
+        return laplace.ppf_logsf(lp)
+    return triangular.ppf_logsf(lp)
+
+
+@njit(cache=True, inline="always")
+def support(fam):
+    """P's support (lower, upper) in standard coordinates."""
+    if fam == NORMAL:
+        return gaussian.LOWER, gaussian.UPPER
+    if fam == LAPLACE:
+        return laplace.LOWER, laplace.UPPER
+    return triangular.LOWER, triangular.UPPER
+
+
+@njit(cache=True, inline="always")
+def log_mass(lfa, lsa, lfb, lsb):
+    """log P([a, b]) from the endpoints' log-CDF (lf) and log-survival (ls).
+
+    Left of P's median the difference of CDFs is formed, right of it the difference of survivals,
+    and across it one minus both tails: each is a log(1 - e^x) of a well-conditioned argument.
+    """
+    if lfb <= LOG_HALF:
+        if lfb == NINF:
+            return NINF
+        return lfb + log1mexp(lfa - lfb)
+    if lsa <= LOG_HALF:
+        if lsa == NINF:
+            return NINF
+        return lsa + log1mexp(lsb - lsa)
+    return log1mexp(logaddexp(lfa, lsb))
+
+
+@njit(cache=True, inline="always")
+def point_from_logcdf(fam, lf):
+    """(z, log F(z), log S(z)) for the point whose log-CDF is lf (or whose log-survival is, below)."""
+    ls = log1mexp(lf)
+    return ppf_logcdf(fam, lf), lf, ls
+
+
+@njit(cache=True, inline="always")
+def point_from_logsf(fam, ls):
+    lf = log1mexp(ls)
+    return ppf_logsf(fam, ls), lf, ls
+
+
+@njit(cache=True, inline="always")
+def sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lmass, u):
+    """Draw from P restricted to [a, b] by inversion of the uniform u, in log-CDF space.
+
+    The quantile F(a) + u P([a, b]) is formed as a log-sum-exp; past P's median the equal quantity
+    S(b) + (1 - u) P([a, b]) on the survival side is used instead, so an upper-tail draw keeps its
+    precision. Returns (z, log F(z), log S(z)); z is clipped into [a, b] against rounding.
+    """
+    lf = logaddexp(lfa, math.log(u) + lmass)
+    if lf <= LOG_HALF:
+        z, lf, ls = point_from_logcdf(fam, lf)
+    else:
+        z, lf, ls = point_from_logsf(fam, logaddexp(lsb, math.log1p(-u) + lmass))
+    return min(max(z, za), zb), lf, ls
+
+
+@njit(cache=True, inline="always")
+def median_between(fam, lfa, lsa, lfb, lsb):
+    """P's median of [a, b]: the point whose CDF is the mean of the endpoints' CDFs."""
+    lf = logaddexp(lfa, lfb) - LOG2
+    if lf <= LOG_HALF:
+        return point_from_logcdf(fam, lf)
+    return point_from_logsf(fam, logaddexp(lsa, lsb) - LOG2)

@@ -1,0 +1,250 @@
+"""The A* coding search core: one kernel for AS*, AD* and DAD* (DESIGN.md section 4).
+
+A node has a heap index h (root 1, children 2h and 2h + 1), a region B = [a, b] of the proposal's
+standard coordinates, a Gumbel G and a location X ~ P restricted to B. The root has B = P's support
+and G ~ Gumbel(0); a child c of a node with Gumbel G gets G_c ~ Gumbel(log P(B_c)) truncated to be
+below G. The search pops nodes by their upper bound G + sup_B log r and stops when the best value
+G + log r(X) seen so far (LB) is at least the top bound. Every popped node that passes the bound
+test is one step: its X is drawn and evaluated, its region split in two, and each child whose bound
+exceeds LB is pushed.
+
+The variants differ only in the split rule and the depth limit:
+
+* AS* (``SPLIT_AT_SAMPLE``): B is split at the node's own sample X.
+* AD* (``SPLIT_AT_MEDIAN``): B is split at P's median of B, i.e. the quantile interval is halved,
+  so a node's region depends on its heap index alone.
+* DAD*: AD* whose nodes at depth ``max_depth`` are evaluated but not split.
+
+Each split rule yields an exact A* sample (Maddison, Tarlow and Minka 2014), so AS* and AD* return
+X ~ Q exactly; DAD* is approximate.
+
+Nodes live in an arena (parent link, depth, key, region, Gumbel) so that the returned node's path
+can be read back at any depth; the max-heap holds (bound, arena index). The workspace is allocated
+once per batch and grown by doubling, not per message.
+
+A node's randomness is keyed by its path (rec_bench.randomness), so ``decode_walk`` rebuilds the
+returned node's region from its heap index alone, regenerating each ancestor's sample when the
+split rule needs it, and draws the same X from the node's own stream.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .. import randomness as rnd
+from .._math import NINF, truncated_gumbel
+from ..pairs.kernels import log_mass, logr, median_between, sample_between, sup_logr, support
+
+SPLIT_AT_SAMPLE = 0
+SPLIT_AT_MEDIAN = 1
+NO_DEPTH_LIMIT = 2**31 - 1
+
+OK = 0
+CENSORED = 1
+EMPTY_REGION = 2
+
+# columns of the arena's region table
+ZA, LFA, LSA, ZB, LFB, LSB, GUMBEL = range(7)
+
+
+@njit(cache=True)
+def new_workspace(capacity):
+    """Arena and heap arrays for searches: reused across messages, grown when a search needs more."""
+    return (
+        np.empty((capacity, 7)),  # region and Gumbel
+        np.empty(capacity, np.int64),  # link = 2 * parent + bit (root: -1)
+        np.empty(capacity, np.int32),  # depth
+        np.empty(capacity, np.uint64),  # randomness key
+        np.empty(capacity),  # heap: bounds
+        np.empty(capacity, np.int64),  # heap: arena indices
+    )
+
+
+@njit(cache=True)
+def _grow(ws, used):
+    reg, link, dep, key, hb, hn = ws
+    bigger = new_workspace(2 * reg.shape[0])
+    bigger[0][:used] = reg[:used]
+    bigger[1][:used] = link[:used]
+    bigger[2][:used] = dep[:used]
+    bigger[3][:used] = key[:used]
+    bigger[4][:used] = hb[:used]
+    bigger[5][:used] = hn[:used]
+    return bigger
+
+
+@njit(cache=True, inline="always")
+def _heap_push(hb, hn, size, bound, node):
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if hb[parent] >= bound:
+            break
+        hb[i] = hb[parent]
+        hn[i] = hn[parent]
+        i = parent
+    hb[i] = bound
+    hn[i] = node
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _heap_pop(hb, hn, size):
+    """Remove the top; the caller has read hb[0], hn[0]. Returns the new size."""
+    size -= 1
+    if size == 0:
+        return 0
+    bound = hb[size]
+    node = hn[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and hb[child + 1] > hb[child]:
+            child += 1
+        if hb[child] <= bound:
+            break
+        hb[i] = hb[child]
+        hn[i] = hn[child]
+        i = child
+    hb[i] = bound
+    hn[i] = node
+    return size
+
+
+@njit(cache=True)
+def search(fam, prm, seed, rule, max_depth, max_steps, ws):
+    """Run one A* coding search.
+
+    Returns (status, steps, samples_drawn, best node, best z, best value, workspace); status is OK or
+    CENSORED (the step budget ran out; the best node so far is returned but is not a sample of Q).
+    """
+    reg, link, dep, key, hb, hn = ws
+    lo, hi = support(fam)
+    k0 = rnd.root_key(seed)
+    g0 = -math.log(-math.log(rnd.uniform(k0, rnd.GUMBEL)))
+    reg[0, ZA] = lo
+    reg[0, LFA] = NINF
+    reg[0, LSA] = 0.0
+    reg[0, ZB] = hi
+    reg[0, LFB] = 0.0
+    reg[0, LSB] = NINF
+    reg[0, GUMBEL] = g0
+    link[0] = -1
+    dep[0] = 0
+    key[0] = k0
+    used = 1
+    size = _heap_push(hb, hn, 0, g0 + sup_logr(fam, prm, lo, hi), 0)
+
+    lb = NINF
+    best = -1
+    best_z = math.nan
+    steps = 0
+    status = OK
+    while size > 0:
+        if lb >= hb[0]:
+            break
+        if steps >= max_steps:
+            status = CENSORED
+            break
+        n = hn[0]
+        size = _heap_pop(hb, hn, size)
+        steps += 1
+
+        za, lfa, lsa = reg[n, ZA], reg[n, LFA], reg[n, LSA]
+        zb, lfb, lsb = reg[n, ZB], reg[n, LFB], reg[n, LSB]
+        g = reg[n, GUMBEL]
+        u = rnd.uniform(key[n], rnd.LOCATION)
+        z, lf, ls = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+        value = g + logr(fam, prm, z)
+        if value > lb:
+            lb = value
+            best = n
+            best_z = z
+        if dep[n] >= max_depth:
+            continue
+
+        if rule == SPLIT_AT_SAMPLE:
+            zs, lfs, lss = z, lf, ls
+        else:
+            zs, lfs, lss = median_between(fam, lfa, lsa, lfb, lsb)
+        for bit in range(2):
+            if bit == 0:
+                ca, cfa, csa, cb, cfb, csb = za, lfa, lsa, zs, lfs, lss
+            else:
+                ca, cfa, csa, cb, cfb, csb = zs, lfs, lss, zb, lfb, lsb
+            sup = sup_logr(fam, prm, ca, cb)
+            if g + sup <= lb:  # the child's Gumbel is below g: it cannot beat lb, draw nothing
+                continue
+            lm = log_mass(cfa, csa, cfb, csb)
+            if lm == NINF:
+                continue
+            kc = rnd.child_key(key[n], bit)
+            gc = truncated_gumbel(lm, g, -math.log(rnd.uniform(kc, rnd.GUMBEL)))
+            bound = gc + sup
+            if bound <= lb:
+                continue
+            if used == reg.shape[0]:
+                reg, link, dep, key, hb, hn = _grow((reg, link, dep, key, hb, hn), used)
+            reg[used, ZA] = ca
+            reg[used, LFA] = cfa
+            reg[used, LSA] = csa
+            reg[used, ZB] = cb
+            reg[used, LFB] = cfb
+            reg[used, LSB] = csb
+            reg[used, GUMBEL] = gc
+            link[used] = 2 * n + bit
+            dep[used] = dep[n] + 1
+            key[used] = kc
+            size = _heap_push(hb, hn, size, bound, used)
+            used += 1
+    return status, steps, steps, best, best_z, lb, (reg, link, dep, key, hb, hn)
+
+
+@njit(cache=True)
+def path_of(ws, node):
+    """The path bits (root first) of an arena node: the heap index without its leading 1."""
+    link, dep = ws[1], ws[2]
+    bits = np.empty(dep[node], np.uint8)
+    while link[node] >= 0:
+        bits[dep[node] - 1] = link[node] & 1
+        node = link[node] >> 1
+    return bits
+
+
+@njit(cache=True)
+def log2_heap_index(ws, node):
+    """log2 of the node's heap index h = 1.b1b2...bd (binary) * 2^d, from its top 53 path bits."""
+    link, dep = ws[1], ws[2]
+    d = dep[node]
+    frac = 0.0
+    while link[node] >= 0:
+        frac = (frac + (link[node] & 1)) * 0.5
+        node = link[node] >> 1
+    return d + math.log2(1.0 + frac)
+
+
+@njit(cache=True)
+def decode_walk(fam, prm, seed, rule, bits):
+    """Rebuild the region of the node with path ``bits`` and draw its sample: (status, z)."""
+    za, zb = support(fam)
+    lfa, lsa, lfb, lsb = NINF, 0.0, 0.0, NINF
+    k = rnd.root_key(seed)
+    for i in range(bits.shape[0]):
+        if rule == SPLIT_AT_SAMPLE:
+            u = rnd.uniform(k, rnd.LOCATION)
+            zs, lfs, lss = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+        else:
+            zs, lfs, lss = median_between(fam, lfa, lsa, lfb, lsb)
+        if bits[i] == 0:
+            zb, lfb, lsb = zs, lfs, lss
+        else:
+            za, lfa, lsa = zs, lfs, lss
+        k = rnd.child_key(k, bits[i])
+        if log_mass(lfa, lsa, lfb, lsb) == NINF:
+            return EMPTY_REGION, math.nan
+    u = rnd.uniform(k, rnd.LOCATION)
+    z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+    return OK, z
