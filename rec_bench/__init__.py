@@ -6,10 +6,11 @@ The pipeline: pairs (target Q, proposal P) -> search kernels -> codes -> codecs 
 from .codecs import DEFAULT_MAX_STEPS, METHODS, BudgetExceeded, Code, decode, encode
 from .pairs import Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl
 from .simulate import simulate
+from ._warmup import warmup
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Normal", "Laplace", "Uniform", "Triangular", "kl", "dinf", "fixed_kl", "gaussian_channel",
-    "encode", "decode", "Code", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate",
+    "encode", "decode", "Code", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate", "warmup",
 ]
