@@ -1,0 +1,193 @@
+"""Pairs: closed-form KL and D_inf against numerical integration and optimisation, compiled kernel
+functions against scipy, the two constructions, and the errors for unsupported or infinite pairs."""
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy import integrate, optimize, special, stats
+
+import rec_bench as rb
+from rec_bench.pairs import kernels, resolve
+
+LN2 = math.log(2)
+
+PAIRS = [
+    (rb.Normal(0.0, 1.0), rb.Normal(0.0, 1.0)),
+    (rb.Normal(0.7, 0.4), rb.Normal(0.0, 1.0)),
+    (rb.Normal(-3.0, 0.9), rb.Normal(1.0, 2.0)),
+    (rb.Normal(2.5, 0.05), rb.Normal(-1.0, 1.5)),
+    (rb.Laplace(0.0, 1.0), rb.Laplace(0.0, 1.0)),
+    (rb.Laplace(1.3, 0.5), rb.Laplace(0.0, 1.0)),
+    (rb.Laplace(-2.0, 1.0), rb.Laplace(0.0, 1.0)),
+    (rb.Laplace(4.0, 0.3), rb.Laplace(1.0, 2.0)),
+    (rb.Triangular(0.2, 0.3, 0.6), rb.Uniform(0.0, 1.0)),
+    (rb.Triangular(1.0, 1.0, 1.5), rb.Uniform(1.0, 3.0)),
+    (rb.Triangular(0.0, 0.05, 0.05), rb.Uniform(0.0, 1.0)),
+]
+
+
+def _numeric_kl_dinf(q, p):
+    """KL by quadrature of q log(q/p) over q's support and D_inf by maximising log q - log p (nats)."""
+    sq, sp = q.scipy(), p.scipy()
+    lo, hi = sq.ppf(1e-15), sq.isf(1e-15)
+    mode = float(np.clip(_mode_guess(q, p), lo, hi))
+    f = lambda x: sq.pdf(x) * (sq.logpdf(x) - sp.logpdf(x))  # noqa: E731
+    pts = sorted({lo, mode, float(np.clip(sq.median(), lo, hi)), hi})
+    kl = sum(integrate.quad(f, a, b, epsabs=1e-13, epsrel=1e-11, limit=400)[0] for a, b in zip(pts, pts[1:]))
+    g = lambda x: -(sq.logpdf(x) - sp.logpdf(x))  # noqa: E731
+    best = min(
+        (optimize.minimize_scalar(g, bounds=(a, b), method="bounded", options={"xatol": 1e-12}).fun
+         for a, b in zip(pts, pts[1:]) if b > a),
+    )
+    best = min(best, g(mode))
+    return kl, -best
+
+
+def _mode_guess(q, p):
+    if isinstance(q, rb.Normal):
+        m, s = float(p.loc), float(p.scale)
+        mu, sig = (float(q.loc) - m) / s, float(q.scale) / s
+        return m + s * (mu / (1 - sig**2) if sig < 1 else mu)
+    if isinstance(q, rb.Laplace):
+        return float(q.loc)
+    return float(q.mode)
+
+
+@pytest.mark.parametrize("q, p", PAIRS, ids=repr)
+def test_kl_and_dinf_match_numerical_integration_and_optimisation(q, p):
+    kl, dinf = _numeric_kl_dinf(q, p)
+    assert rb.kl(q, p) == pytest.approx(kl / LN2, abs=1e-7)
+    assert rb.dinf(q, p) == pytest.approx(dinf / LN2, abs=1e-7)
+    assert rb.dinf(q, p) >= rb.kl(q, p) - 1e-12
+
+
+def test_divergences_broadcast_over_arrays():
+    q = rb.Normal(np.array([0.0, 1.0, 2.0]), 0.5)
+    got = rb.kl(q, rb.Normal(0, 1))
+    want = [rb.kl(rb.Normal(m, 0.5), rb.Normal(0, 1)) for m in (0.0, 1.0, 2.0)]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("q, p", PAIRS, ids=repr)
+def test_compiled_log_ratio_matches_scipy(q, p):
+    pair = resolve(q, p)
+    sq = q.scipy()
+    xs = sq.ppf(np.linspace(0.001, 0.999, 41))
+    z = (xs - pair.loc[0]) / pair.scale[0]
+    got = np.array([_logr(pair.family, pair.params[0], zi) for zi in z])
+    want = sq.logpdf(xs) - p.scipy().logpdf(xs)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    # the compiled supremum over the whole support is D_inf
+    lo, hi = kernels.support(pair.family)
+    assert _sup(pair.family, pair.params[0], lo, hi) == pytest.approx(rb.dinf(q, p) * LN2, abs=1e-12)
+
+
+@njit
+def _logr(fam, prm, z):
+    return kernels.logr(fam, prm, z)
+
+
+@njit
+def _sup(fam, prm, a, b):
+    return kernels.sup_logr(fam, prm, a, b)
+
+
+@njit
+def _tails(fam, z):
+    return kernels.logcdf(fam, z), kernels.logsf(fam, z)
+
+
+@njit
+def _ppfs(fam, lp):
+    return kernels.ppf_logcdf(fam, lp), kernels.ppf_logsf(fam, lp)
+
+
+STANDARD = {
+    kernels.NORMAL: stats.norm(),
+    kernels.LAPLACE: stats.laplace(),
+    kernels.TRIANGULAR: stats.uniform(),
+}
+
+
+@pytest.mark.parametrize("fam", sorted(STANDARD))
+def test_compiled_proposal_functions_match_scipy(fam):
+    dist = STANDARD[fam]
+    z = dist.ppf(np.concatenate([np.logspace(-300, -1, 30), np.linspace(0.1, 0.9, 9), 1 - np.logspace(-15, -1, 15)]))
+    z = z[np.isfinite(z)]
+    for zi in z:
+        lf, ls = _tails(fam, zi)
+        assert lf == pytest.approx(dist.logcdf(zi), rel=1e-12, abs=1e-300)
+        assert ls == pytest.approx(dist.logsf(zi), rel=1e-12, abs=1e-300)
+    for lp in [-700.0, -200.0, -30.0, -2.0, -0.7, -0.1, -1e-5]:
+        a, b = _ppfs(fam, lp)
+        want_a, want_b = dist.ppf(math.exp(lp)), dist.isf(math.exp(lp))
+        assert a == pytest.approx(want_a, rel=1e-11, abs=1e-300)
+        assert b == pytest.approx(want_b, rel=1e-11, abs=1e-12)
+
+
+def test_normal_special_functions_are_scipys():
+    from rec_bench import _special as s
+
+    @njit
+    def f(x):
+        return s.ndtr(x), s.log_ndtr(x), s.ndtri(0.3), s.ndtri_exp(x)
+
+    for x in [-40.0, -5.0, -0.3]:
+        assert f(x) == (special.ndtr(x), special.log_ndtr(x), special.ndtri(0.3), special.ndtri_exp(x))
+
+
+@pytest.mark.parametrize("kl, dinf", [(2, 3), (2, 10), (2, 64), (0.5, 40), (8, 12), (2, 300)])
+def test_fixed_kl_construction_hits_its_targets(kl, dinf):
+    q, p = rb.fixed_kl(kl, dinf)
+    assert rb.kl(q, p) == pytest.approx(kl, rel=1e-9)
+    assert rb.dinf(q, p) == pytest.approx(dinf, rel=1e-9)
+    assert float(q.scale) < 1
+
+
+def test_fixed_kl_refuses_an_unreachable_dinf():
+    with pytest.raises(ValueError, match=r"D_inf = 2\.5 bits .* smallest D_inf .* KL = 2 bits"):
+        rb.fixed_kl(2, 2.5)
+
+
+@pytest.mark.parametrize("info", [0.5, 2, 8])
+def test_gaussian_channel_mean_kl_is_the_mutual_information(info):
+    q, p = rb.gaussian_channel(info, 200_000, seed=1)
+    kls = rb.kl(q, p)
+    assert kls.mean() == pytest.approx(info, abs=4 * kls.std() / math.sqrt(kls.size))
+    assert float(q.scale) == 2.0**-info
+
+
+@pytest.mark.parametrize(
+    "q, p, message",
+    [
+        (rb.Normal(0, 1.2), rb.Normal(0, 1.0), r"target scale 1\.2 exceeds proposal scale 1, so D_inf is infinite"),
+        (rb.Normal(0.5, 1.0), rb.Normal(0, 1.0), r"same scale 1 but different locations .* D_inf is infinite"),
+        (rb.Normal([0, 0], [0.5, 2.0]), rb.Normal(0, 1.0), r"target scale 2 exceeds proposal scale 1"),
+        (rb.Laplace(0, 2.0), rb.Laplace(0, 1.0), r"target scale 2 exceeds proposal scale 1"),
+        (rb.Triangular(-0.1, 0.2, 0.5), rb.Uniform(0, 1), r"support \[-0\.1, 0\.5\] is not inside .* infinite"),
+        (rb.Normal(0, 0.5), rb.Laplace(0, 1.0), r"unsupported pair: target Normal against proposal Laplace"),
+        (rb.Laplace(0, 0.5), rb.Normal(0, 1.0), r"unsupported pair"),
+    ],
+)
+def test_invalid_pairs_are_refused_with_the_reason(q, p, message):
+    with pytest.raises(ValueError, match=message):
+        rb.dinf(q, p)
+    with pytest.raises(ValueError, match=message):
+        rb.encode(q, p, "ad*", 0)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: rb.Normal(0, -1), "scale must be positive"),
+        (lambda: rb.Normal(float("nan"), 1), "loc must be finite"),
+        (lambda: rb.Laplace(0, float("inf")), "scale must be finite"),
+        (lambda: rb.Uniform(1, 1), "low < high"),
+        (lambda: rb.Triangular(0, 2, 1), "low <= mode <= high"),
+    ],
+)
+def test_invalid_distributions_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
