@@ -46,8 +46,7 @@ def simulate(method, q, p, seeds, *, max_steps=None, code="elias-delta", depth=N
         "dinf": pair.params[:, 0] / LN2,
         "steps": steps,
         "samples_drawn": drawn,
-        "nbits": pd.array(np.where(censored, 0, nbits), dtype="Int64").where(~censored, pd.NA)
-        if censored.any() else pd.array(nbits, dtype="Int64"),
+        "nbits": pd.arrays.IntegerArray(np.where(censored, 0, nbits), censored),
         "ideal_bits": ideal,
         "sample": x,
         "censored": censored,

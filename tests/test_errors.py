@@ -1,0 +1,67 @@
+"""Every bad input gets a ValueError (or BudgetExceeded) that names the problem; never a hang or a
+crash inside compiled code."""
+
+import numpy as np
+import pytest
+
+import rec_bench as rb
+
+Q, P = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: rb.encode(Q, P, "a-star"), r"unknown method 'a-star'; available methods: as\*, ad\*"),
+        (lambda: rb.simulate("bogus", Q, P, [0]), "unknown method 'bogus'"),
+        (lambda: rb.decode(b"\x80", P, "bogus"), "unknown method"),
+        (lambda: rb.encode(Q, P, "dad*"), r"dad\* needs depth=D"),
+        (lambda: rb.encode(Q, P, "dad*", depth=-1), r"dad\* needs depth=D"),
+        (lambda: rb.encode(Q, P, "orc"), r"orc needs bits=K"),
+        (lambda: rb.encode(Q, P, "mrc", bits=2.5), r"mrc needs bits=K"),
+        (lambda: rb.encode(Q, P, "ad*", depth=3), r"ad\* takes no depth or bits option"),
+        (lambda: rb.encode(Q, P, "ad*", seed=-1), r"seed must be in \[0, 2\*\*64\)"),
+        (lambda: rb.encode(Q, P, "ad*", seed=2**64), r"seed must be in"),
+        (lambda: rb.encode(Q, P, "ad*", seed=1.5), "seed must be an integer"),
+        (lambda: rb.encode(Q, P, "ad*", max_steps=0), "max_steps must be a positive integer"),
+        (lambda: rb.encode(Q, P, "ad*", code="huffman"), "unknown code 'huffman'"),
+        (lambda: rb.encode(rb.Normal([0.1, 0.2], 0.5), P), r"encode takes one target, got parameters of shape \(2,\)"),
+        (lambda: rb.simulate("ad*", Q, P, [0.5]), "seeds must be integers"),
+        (lambda: rb.simulate("ad*", Q, P, [-3]), "seeds must be non-negative"),
+        (lambda: rb.simulate("ad*", rb.Normal([0, 1], 0.5), P, [1, 2, 3]), "broadcast"),
+        (lambda: rb.decode(b"\x80", rb.Normal([0, 1], 1.0)), "scalar parameters"),
+        (lambda: rb.decode(b"\x80", rb.Triangular()), "unsupported proposal Triangular"),
+        (lambda: rb.decode("0101", P), "a code is bytes"),
+    ],
+)
+def test_bad_input_names_the_problem(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+def test_a_search_over_budget_raises_in_encode():
+    q, p = rb.fixed_kl(2, 30)  # RS would need about 2^30 steps
+    with pytest.raises(rb.BudgetExceeded, match=r"rs did not finish within max_steps=1000 steps \(D_inf = 30 bits\)"):
+        rb.encode(q, p, "rs", 0, max_steps=1000)
+    with pytest.raises(rb.BudgetExceeded, match="pfr did not finish"):
+        rb.encode(q, p, "pfr", 0, max_steps=1000)
+    with pytest.raises(rb.BudgetExceeded, match=r"ad\* did not finish within max_steps=5"):
+        rb.encode(q, p, "ad*", 0, max_steps=5)
+
+
+def test_a_search_over_budget_is_censored_in_simulate():
+    q, p = rb.fixed_kl(2, 12)  # RS: 2^12 steps on average, so a budget of 2^12 censors ~e^-1
+    df = rb.simulate("rs", q, p, np.arange(2_000), max_steps=4096)
+    frac = df.censored.mean()
+    assert abs(frac - np.exp(-1)) < 0.05
+    cens = df[df.censored]
+    assert (cens.steps == 4096).all() and cens["sample"].isna().all() and cens.nbits.isna().all()
+    done = df[~df.censored]
+    assert done["sample"].notna().all() and (done.steps <= 4096).all()
+
+
+def test_the_default_budget_is_generous_but_finite():
+    assert rb.DEFAULT_MAX_STEPS >= 2**20
+    q, p = rb.fixed_kl(2, 60)
+    df = rb.simulate("rs", q, p, [0], max_steps=10_000)
+    assert df.censored.all()
