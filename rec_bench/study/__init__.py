@@ -1,0 +1,8 @@
+"""Studies: YAML specs -> grid of cells -> parallel runs -> one long-format parquet with provenance."""
+
+from .cells import Cell, PairPoint, expand
+from .runner import read_results, run_study, shard_dir
+from .schema import CONSTRUCTIONS, SpecError, build_schema, load_spec, validate
+
+__all__ = ["SpecError", "load_spec", "validate", "build_schema", "expand", "Cell", "PairPoint",
+           "run_study", "read_results", "shard_dir", "CONSTRUCTIONS"]

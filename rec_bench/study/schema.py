@@ -1,0 +1,232 @@
+"""Study specs: a YAML file validated against a JSON schema before anything runs.
+
+Every error names the file, the key path inside it (e.g. ``methods[2].extra_bits[0]``) and what
+was expected. See README.md, section "Studies", for the format with an example.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ..codecs import METHODS
+from ..pairs import FAMILY_NAMES
+
+CODES = ["elias-delta", "elias-gamma"]
+CONSTRUCTIONS = {
+    "fixed_kl": "Gaussian target against N(0, 1) with a given KL and a grid of D_inf (bits)",
+    "gaussian_channel": "Gaussian channel with mutual information I bits; a fresh target per message",
+    "explicit": "an explicit list of pairs of one supported family (parameter lists zipped, scalars broadcast)",
+}
+FAMILY_PARAMS = {  # target / proposal parameter names of each supported family
+    "Normal/Normal": (("loc", "scale"), ("loc", "scale")),
+    "Laplace/Laplace": (("loc", "scale"), ("loc", "scale")),
+    "Triangular/Uniform": (("low", "mode", "high"), ("low", "high")),
+}
+
+
+class SpecError(ValueError):
+    """A study spec that does not validate: names the file, the key path and what was expected."""
+
+    def __init__(self, file, path, message):
+        self.file, self.path, self.detail = str(file), path, message
+        super().__init__(f"{file}: at {path or '<top level>'}: {message}")
+
+
+def key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+_num = {"type": "number"}
+_pos = {"type": "number", "exclusiveMinimum": 0}
+_int_pos = {"type": "integer", "minimum": 1}
+
+
+def _grid(item):
+    """A single value or a non-empty list of values."""
+    return {"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]}
+
+
+def _family_block(family):
+    tnames, pnames = FAMILY_PARAMS[family]
+    num_or_list = _grid(_num)
+    return {
+        "if": {"properties": {"family": {"const": family}}, "required": ["family"]},
+        "then": {"properties": {
+            "target": {"type": "object", "properties": {k: num_or_list for k in tnames},
+                       "required": list(tnames), "additionalProperties": False},
+            "proposal": {"type": "object", "properties": {k: num_or_list for k in pnames},
+                         "required": list(pnames), "additionalProperties": False},
+        }},
+    }
+
+
+PAIRS_BLOCK = {
+    "type": "object",
+    "required": ["construction"],
+    "properties": {
+        "construction": {"enum": list(CONSTRUCTIONS)},
+        "kl": _grid(_pos), "dinf": _grid(_pos), "info": _grid(_pos),
+        "family": {"enum": list(FAMILY_NAMES)},
+        "target": {"type": "object"}, "proposal": {"type": "object"},
+        "label": {"type": "string"},
+    },
+    "additionalProperties": False,
+    "allOf": [
+        {"if": {"properties": {"construction": {"const": "fixed_kl"}}},
+         "then": {"required": ["kl", "dinf"],
+                  "not": {"anyOf": [{"required": [k]} for k in ("info", "family", "target", "proposal")]}}},
+        {"if": {"properties": {"construction": {"const": "gaussian_channel"}}},
+         "then": {"required": ["info"],
+                  "not": {"anyOf": [{"required": [k]} for k in ("kl", "dinf", "family", "target", "proposal")]}}},
+        {"if": {"properties": {"construction": {"const": "explicit"}}},
+         "then": {"required": ["family", "target", "proposal"],
+                  "not": {"anyOf": [{"required": [k]} for k in ("kl", "dinf", "info")]}}},
+        *[_family_block(f) for f in FAMILY_PARAMS if f in FAMILY_NAMES],
+    ],
+}
+
+RUN_OPTIONS = {  # allowed at the top level (defaults) and per method (overrides)
+    "repetitions": _int_pos,
+    "max_steps": _int_pos,
+    "time_budget": _pos,  # seconds of wall time per cell
+    "code": {"enum": CODES},
+    "chunk": _int_pos,  # messages per task
+}
+
+METHOD_OBJECT = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"enum": list(METHODS)},
+        **RUN_OPTIONS,
+        "depth": _grid({"type": "integer", "minimum": 0, "maximum": 1023}),
+        "bits": _grid({"type": "integer", "minimum": 1, "maximum": 40}),
+        "extra_bits": _grid({"type": "integer"}),
+    },
+    "additionalProperties": False,
+}
+
+
+def build_schema():
+    from ..plots import load_all  # the registry: plot kinds are validated by name
+
+    PLOTS = load_all()
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "rec_bench study spec",
+        "type": "object",
+        "required": ["name", "seed", "pairs", "methods", "output"],
+        "properties": {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+            "description": {"type": "string"},
+            "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+            "output": {"type": "string", "pattern": "\\.parquet$"},
+            **RUN_OPTIONS,
+            "pairs": {"anyOf": [PAIRS_BLOCK, {"type": "array", "items": PAIRS_BLOCK, "minItems": 1}]},
+            "methods": {"type": "array", "minItems": 1,
+                        "items": {"anyOf": [{"enum": list(METHODS)}, METHOD_OBJECT]}},
+            "plots": {"type": "array", "items": {
+                "type": "object", "required": ["kind"],
+                "properties": {"kind": {"enum": sorted(PLOTS)}, "file": {"type": "string"},
+                               "title": {"type": "string"}, "options": {"type": "object"}},
+                "additionalProperties": False}},
+        },
+        "additionalProperties": False,
+    }
+
+
+def _leaf_errors(error):
+    """The most specific errors under an anyOf/oneOf, so messages point at the real key."""
+    if not error.context:
+        return [error]
+    out = []
+    for sub in error.context:
+        out.extend(_leaf_errors(sub))
+    return out
+
+
+def _describe(error, file):
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # an item that is neither form: report the branch that got deepest into the document
+        leaves = _leaf_errors(error)
+        deepest = max(len(e.absolute_path) for e in leaves)
+        cands = [e for e in leaves if len(e.absolute_path) == deepest]
+        if deepest > len(error.absolute_path):
+            return _describe(cands[0], file)
+        expected = "; or ".join(dict.fromkeys(e.message for e in cands))
+        return SpecError(file, key_path(error.absolute_path), f"expected one of: {expected}")
+    return SpecError(file, key_path(error.absolute_path), error.message)
+
+
+def validate(spec, file="<spec>"):
+    """Raise SpecError (file, key path, expectation) unless ``spec`` follows the schema."""
+    validator = jsonschema.Draft202012Validator(build_schema())
+    errors = sorted(validator.iter_errors(spec), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        raise _describe(best, file)
+    _semantic_checks(spec, file)
+    return spec
+
+
+def _semantic_checks(spec, file):
+    """What a schema cannot say: option requirements per method, zipped list lengths."""
+    for i, m in enumerate(spec["methods"]):
+        if isinstance(m, str):
+            m = {"name": m}
+        meth = METHODS[m["name"]]
+        given = [k for k in ("depth", "bits", "extra_bits") if k in m]
+        where = f"methods[{i}]"
+        if meth.option is None and given:
+            raise SpecError(file, f"{where}.{given[0]}", f"method {meth.name} is exact and takes no code size")
+        if meth.option is not None:
+            allowed = {meth.option, "extra_bits"}
+            wrong = [k for k in given if k not in allowed]
+            if wrong:
+                raise SpecError(file, f"{where}.{wrong[0]}",
+                                f"method {meth.name} takes {meth.option!r} or 'extra_bits', not {wrong[0]!r}")
+            if len(given) != 1:
+                raise SpecError(file, where, f"method {meth.name} needs exactly one of {meth.option!r} "
+                                f"(absolute) or 'extra_bits' (code bits = round(KL) + extra)")
+    blocks = spec["pairs"] if isinstance(spec["pairs"], list) else [spec["pairs"]]
+    for b, block in enumerate(blocks):
+        if block["construction"] != "explicit":
+            continue
+        prefix = f"pairs[{b}]" if isinstance(spec["pairs"], list) else "pairs"
+        lengths = {}
+        for side in ("target", "proposal"):
+            for k, v in block[side].items():
+                if isinstance(v, list) and len(v) > 1:
+                    lengths[f"{prefix}.{side}.{k}"] = len(v)
+        if len(set(lengths.values())) > 1:
+            first = next(iter(lengths))
+            bad = next(k for k, n in lengths.items() if n != lengths[first])
+            raise SpecError(file, bad, f"parameter lists are zipped, so they need equal lengths: "
+                            f"{bad} has {lengths[bad]} values, {first} has {lengths[first]}")
+
+
+def load_spec(path):
+    """Read, parse and validate a spec file; returns (spec dict, text, sha256 of the file bytes)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SpecError(path, "", f"cannot read the spec: {e.strerror}") from None
+    try:
+        spec = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(path, where, f"not valid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(spec, dict):
+        raise SpecError(path, "", f"expected a mapping at the top level, got {type(spec).__name__}")
+    validate(spec, path)
+    return spec, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
