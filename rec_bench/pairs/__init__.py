@@ -62,7 +62,14 @@ def resolve(q, p, shape=None):
     """Validate (q, p) and prepare it for compiled code, broadcast to ``shape`` if given."""
     fam = family_of(q, p)
     prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
-    out = np.broadcast_shapes(prm.shape[:-1], loc.shape, scale.shape, *(() if shape is None else (shape,)))
+    shapes = [prm.shape[:-1], loc.shape, scale.shape] + ([] if shape is None else [shape])
+    try:
+        out = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"the pair's parameters (shape {prm.shape[:-1]}) do not broadcast against the seeds "
+            f"(shape {shape})"
+        ) from None
     prm = np.ascontiguousarray(np.broadcast_to(prm, out + (4,)).reshape(-1, 4))
     if not np.all(np.isfinite(prm)):
         raise ValueError("the pair's parameters give a non-finite D_inf or kernel parameter")
