@@ -154,27 +154,24 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-delta", de
                 float(log2_index), int(seed), coder.name, opt_value)
 
 
-def decode(bits, p, method=None, seed=None, *, code=None, depth=None, bits_per_index=None):
-    """The sample encoded in ``bits`` (bytes, or a :class:`Code`), knowing only P and the seed.
+def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None):
+    """The sample encoded in ``data`` (bytes, or a :class:`Code`), knowing only P and the seed.
 
-    ``method``, ``seed`` and the method's options default to those of a :class:`Code` passed as
-    ``bits``; with plain bytes they default to "ad*", 0 and "elias-delta". A truncated, malformed
-    or padded-out code raises ValueError.
+    Takes the same options as :func:`encode`. ``method``, ``seed`` and the options default to those
+    of a :class:`Code` passed as ``data``; with plain bytes they default to "ad*", 0 and
+    "elias-delta". A truncated, malformed or padded-out code raises ValueError.
     """
-    if isinstance(bits, Code):
-        c = bits
+    if isinstance(data, Code):
+        c = data
         method = c.method if method is None else method
         seed = c.seed if seed is None else seed
         code = c.code if code is None else code
-        if method_spec(method).option == "depth" and depth is None:
-            depth = c.option
-        if method_spec(method).option == "bits" and bits_per_index is None:
-            bits_per_index = c.option
+        option = method_spec(method).option
+        depth = c.option if option == "depth" and depth is None else depth
+        bits = c.option if option == "bits" and bits is None else bits
         data = c.bits
-    else:
-        data = bits
     m = method_spec("ad*" if method is None else method)
-    coder, _, _ = _options(m, "elias-delta" if code in (None, "fixed") else code, depth, bits_per_index)
+    coder, _, _ = _options(m, "elias-delta" if code in (None, "fixed") else code, depth, bits)
     seed = _seed(0 if seed is None else seed)
     fam, loc, scale = proposal_family(p)
 

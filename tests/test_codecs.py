@@ -14,7 +14,6 @@ from rec_bench import codes as C
 from rec_bench.codecs import METHODS
 
 OPTIONS = {"dad*": {"depth": 12}, "orc": {"bits": 6}, "mrc": {"bits": 6}}
-DECODE_OPTIONS = {"dad*": {"depth": 12}, "orc": {"bits_per_index": 6}, "mrc": {"bits_per_index": 6}}
 
 finite = dict(allow_nan=False, allow_infinity=False)
 
@@ -53,7 +52,7 @@ def test_round_trip_is_bit_exact(method, pair, seed):
         return  # exponential baselines: keep the example cheap (their large-D_inf case is below)
     code = rb.encode(q, p, method, seed, **OPTIONS.get(method, {}))
     assert len(code.bits) == math.ceil(code.nbits / 8)
-    got = rb.decode(code.bits, p, method, seed, **DECODE_OPTIONS.get(method, {}))
+    got = rb.decode(code.bits, p, method, seed, **OPTIONS.get(method, {}))
     assert got == code.sample and np.isfinite(got)
     assert rb.decode(code, p) == code.sample  # a Code carries its own method, seed and options
 
@@ -176,7 +175,7 @@ def test_fixed_length_codes_refuse_the_wrong_length_and_index_zero():
     with pytest.raises(ValueError, match="heap index 0"):
         rb.decode(b"\x00\x00", p, "dad*", 0, depth=12)
     with pytest.raises(ValueError, match="corrupted"):
-        rb.decode(b"\x00\x00\x00", p, "orc", 0, bits_per_index=6)
+        rb.decode(b"\x00\x00\x00", p, "orc", 0, bits=6)
 
 
 @pytest.mark.parametrize("method", list(METHODS))
@@ -186,7 +185,7 @@ def test_arbitrary_bytes_decode_or_raise_value_error(method, data, seed):
     """Fuzz: garbage either names a valid code (and gives a finite sample) or raises ValueError."""
     p = rb.Laplace(0.0, 2.0)
     try:
-        x = rb.decode(data, p, method, seed, **DECODE_OPTIONS.get(method, {}))
+        x = rb.decode(data, p, method, seed, **OPTIONS.get(method, {}))
     except ValueError:
         return
     assert np.isfinite(x)
