@@ -134,6 +134,21 @@ def sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lmass, u):
 
 
 @njit(cache=True, inline="always")
+def sample_z_between(fam, za, lfa, lsa, zb, lfb, lsb, lmass, u):
+    """``sample_between`` without the sample's log-CDF and log-survival (one log1mexp fewer).
+
+    The same operations on the same inputs, so z is bit for bit the same: for searches that do not
+    split at the sample (AD*, DAD*).
+    """
+    lf = logaddexp(lfa, math.log(u) + lmass)
+    if lf <= LOG_HALF:
+        z = ppf_logcdf(fam, lf)
+    else:
+        z = ppf_logsf(fam, logaddexp(lsb, math.log1p(-u) + lmass))
+    return min(max(z, za), zb)
+
+
+@njit(cache=True, inline="always")
 def median_between(fam, lfa, lsa, lfb, lsb):
     """P's median of [a, b]: the point whose CDF is the mean of the endpoints' CDFs."""
     lf = logaddexp(lfa, lfb) - LOG2

@@ -34,7 +34,7 @@ from numba import njit
 
 from .. import randomness as rnd
 from .._math import NINF, truncated_gumbel
-from ..pairs.kernels import log_mass, logr, median_between, sample_between, sup_logr, support
+from ..pairs.kernels import log_mass, logr, median_between, sample_between, sample_z_between, sup_logr, support
 
 SPLIT_AT_SAMPLE = 0
 SPLIT_AT_MEDIAN = 1
@@ -44,15 +44,17 @@ OK = 0
 CENSORED = 1
 EMPTY_REGION = 2
 
-# columns of the arena's region table
-ZA, LFA, LSA, ZB, LFB, LSB, GUMBEL = range(7)
+# columns of the arena's region table; LMASS = log P(B), stored when the node is created so that
+# popping it does not evaluate the mass again
+ZA, LFA, LSA, ZB, LFB, LSB, GUMBEL, LMASS = range(8)
+NCOLS = 8
 
 
 @njit(cache=True)
 def new_workspace(capacity):
     """Arena and heap arrays for searches: reused across messages, grown when a search needs more."""
     return (
-        np.empty((capacity, 7)),  # region and Gumbel
+        np.empty((capacity, NCOLS)),  # region, Gumbel and log mass
         np.empty(capacity, np.int64),  # link = 2 * parent + bit (root: -1)
         np.empty(capacity, np.int32),  # depth
         np.empty(capacity, np.uint64),  # randomness key
@@ -132,6 +134,7 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     reg[0, LFB] = 0.0
     reg[0, LSB] = NINF
     reg[0, GUMBEL] = g0
+    reg[0, LMASS] = log_mass(NINF, 0.0, 0.0, NINF)
     link[0] = -1
     dep[0] = 0
     key[0] = k0
@@ -156,8 +159,12 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
         za, lfa, lsa = reg[n, ZA], reg[n, LFA], reg[n, LSA]
         zb, lfb, lsb = reg[n, ZB], reg[n, LFB], reg[n, LSB]
         g = reg[n, GUMBEL]
-        u = rnd.uniform(key[n], rnd.LOCATION)
-        z, lf, ls = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+        kn = key[n]
+        u = rnd.uniform(kn, rnd.LOCATION)
+        if rule == SPLIT_AT_SAMPLE:  # the sample's log-CDF and log-survival bound the children
+            z, lf, ls = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, reg[n, LMASS], u)
+        else:  # AD* splits at the median: only the sample itself is needed
+            z = sample_z_between(fam, za, lfa, lsa, zb, lfb, lsb, reg[n, LMASS], u)
         value = g + logr(fam, prm, z)
         if value > lb:
             lb = value
@@ -181,7 +188,7 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
             lm = log_mass(cfa, csa, cfb, csb)
             if lm == NINF:
                 continue
-            kc = rnd.child_key(key[n], bit)
+            kc = rnd.child_key(kn, bit)
             gc = truncated_gumbel(lm, g, -math.log(rnd.uniform(kc, rnd.GUMBEL)))
             bound = gc + sup
             if bound <= lb:
@@ -195,6 +202,7 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
             reg[used, LFB] = cfb
             reg[used, LSB] = csb
             reg[used, GUMBEL] = gc
+            reg[used, LMASS] = lm
             link[used] = 2 * n + bit
             dep[used] = dep[n] + 1
             key[used] = kc
