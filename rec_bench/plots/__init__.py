@@ -58,7 +58,7 @@ def draw(kind, df, out_base, title=None, **options):
         raise ValueError(f"unknown plot kind {kind!r}; known kinds: {', '.join(sorted(PLOTS))}")
     fig = PLOTS[kind](df, **options)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, y=1.03, fontsize=13)
     out_base = Path(out_base)
     out_base.parent.mkdir(parents=True, exist_ok=True)
     paths = [out_base.with_suffix(".png"), out_base.with_suffix(".pdf")]

@@ -44,36 +44,7 @@ def _simulate(cell, q, p, seeds):
     kw = dict(max_steps=cell.max_steps, depth=cell.depth, bits=cell.bits)
     if cell.code != "fixed":
         kw["code"] = cell.code
-    try:
-        return simulate(cell.method, q, p, seeds, **kw)
-    except AttributeError:
-        # rec_bench.simulate (core, at commit b9e8601) fails building its nbits column whenever a
-        # row is censored (IntegerArray has no .where); rebuild that column from the raw kernel
-        # output instead. Same kernel, same rows.
-        return _simulate_raw(cell, q, p, seeds, kw)
-
-
-def _simulate_raw(cell, q, p, seeds, kw):
-    from .. import codecs
-    from ..pairs import FAMILIES, resolve
-    from ..search import batch
-
-    m = codecs.method_spec(cell.method)
-    coder, option, _ = codecs._options(m, kw.get("code", "elias-delta"), cell.depth, cell.bits)
-    s = np.asarray(seeds, dtype=np.uint64)
-    pair = resolve(q, p, shape=s.shape)
-    s = np.ascontiguousarray(np.broadcast_to(s, pair.shape).ravel())
-    width = coder.width if coder.fixed else 0
-    status, steps, drawn, nbits, ideal, x = batch.run_batch(
-        m.id, pair.family, pair.params, pair.loc, pair.scale, s, cell.max_steps, option, coder.id, width)
-    cens = status != batch.OK
-    ln2 = np.log(2.0)
-    return pd.DataFrame({
-        "seed": s, "kl": np.broadcast_to(FAMILIES[pair.family].kl(q, p), pair.shape).ravel() / ln2,
-        "dinf": pair.params[:, 0] / ln2, "steps": steps, "samples_drawn": drawn,
-        "nbits": pd.array(np.where(cens, None, nbits), dtype="Int64"), "ideal_bits": ideal,
-        "sample": np.where(cens, np.nan, x), "censored": cens,
-    })
+    return simulate(cell.method, q, p, seeds, **kw)
 
 
 def _subset(q, idx):

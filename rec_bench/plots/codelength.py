@@ -1,0 +1,82 @@
+"""Codelength figures: bits sent against KL (Gaussian channel) and against D_inf at fixed KL."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..study.summary import cell_stats
+from . import register
+from ._style import METHOD_LABELS, color, draw_series, method_order, setup
+
+
+def _bounds(ax, k, c, lw=1.0):
+    ax.plot(k, k, color="k", lw=lw, label="KL (lower reference)")
+    ax.plot(k, k + np.log2(k + 1) + c, color="k", ls="--", lw=lw, label=f"KL + log2(KL+1) + {c:g}")
+    ax.plot(k, k + 2 * np.log2(k + 1) + c, color="k", ls=":", lw=lw, label=f"KL + 2 log2(KL+1) + {c:g}")
+
+
+@register("codelength_vs_kl", "bits sent against KL on the Gaussian channel, with the KL + O(log KL) curves")
+def codelength_vs_kl(df, c=1.0, methods=None):
+    setup()
+    import matplotlib.pyplot as plt
+
+    df = df[df["construction"] == "gaussian_channel"]
+    if methods:
+        df = df[df["method"].isin(methods)]
+    st = cell_stats(df, "nbits")
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.3))
+    for m in method_order(st["method"]):
+        s = st[st["method"] == m]
+        for cb, g in s.groupby("code_bits", dropna=False):
+            draw_series(ax0, g, "kl", m, label=METHOD_LABELS.get(m, m) if not g["code_bits"].notna().any()
+                        else f"{METHOD_LABELS.get(m, m)} {int(cb)} bits")
+            ex = g.assign(mean=g["excess_mean"], sem=g["excess_sem"], q25=g["q25"] - g["kl"],
+                          q75=g["q75"] - g["kl"])
+            draw_series(ax1, ex, "kl", m, label=METHOD_LABELS.get(m, m))
+    k = np.linspace(0, st["kl"].max() * 1.02, 200)
+    _bounds(ax0, k, c)
+    ax1.axhline(0, color="k", lw=1)
+    ax1.plot(k, np.log2(k + 1) + c, color="k", ls="--", lw=1)
+    ax1.plot(k, 2 * np.log2(k + 1) + c, color="k", ls=":", lw=1)
+    for ax in (ax0, ax1):
+        ax.set_xlabel("KL = mean over messages (bits)  [= I]")
+    ax0.set_ylabel("codelength (bits)")
+    ax1.set_ylabel("codelength - KL (bits)")
+    ax0.set_title("Gaussian channel: bits sent per message")
+    ax1.set_title("overhead above KL")
+    ax0.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+@register("codelength_vs_dinf", "bits sent against D_inf at fixed KL: flat, following KL")
+def codelength_vs_dinf(df, c=1.0, methods=None):
+    setup()
+    import matplotlib.pyplot as plt
+
+    df = df[df["construction"] == "fixed_kl"]
+    if methods:
+        df = df[df["method"].isin(methods)]
+    st = cell_stats(df, "nbits")
+    kls = sorted(st["grid_kl"].unique())
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    styles = ["-", "--", "-.", ":"]
+    for i, kv in enumerate(kls):
+        for m in method_order(st["method"]):
+            s = st[(st["method"] == m) & (st["grid_kl"] == kv)]
+            if s.empty:
+                continue
+            draw_series(ax, s, "grid_dinf", m, label=f"{METHOD_LABELS.get(m, m)}, KL={kv:g}" if True else None)
+        ax.axhline(kv, color="k", lw=1, ls=styles[i % 4])
+        ax.axhline(kv + 2 * np.log2(kv + 1) + c, color="0.5", lw=1, ls=styles[i % 4])
+        ax.annotate(f"KL={kv:g}", (st["grid_dinf"].max(), kv), xytext=(2, 2), textcoords="offset points",
+                    fontsize=7)
+    d = np.linspace(st["grid_dinf"].min(), st["grid_dinf"].max(), 100)
+    ax.plot(d, d, color="r", lw=0.8, alpha=0.6, label=r"$D_\infty$ (for contrast)")
+    ax.set_ylim(0, max(st["mean"].max(), max(kls) + 2 * np.log2(max(kls) + 1) + c) * 1.3)
+    ax.set_xlabel(r"$D_\infty$ (bits)")
+    ax.set_ylabel("codelength (bits)")
+    ax.set_title(f"fixed KL: codelength follows KL (black), not D_inf; grey = KL + 2 log2(KL+1) + {c:g}")
+    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig
