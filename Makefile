@@ -13,3 +13,24 @@ install:
 
 test:
 	$(PY) -m pytest -n 2 -q
+
+# ---- studies (rec-bench run/plot; see README "Studies") ----
+# Specs regenerate their results from scratch (FRESH=) to resume/reuse finished cells instead;
+# JOBS=N sets worker processes (default: all cores).
+RUNTIME_SPECS := studies/runtime_fixed_kl.yaml studies/runtime_channel.yaml studies/runtime_families.yaml
+CODELENGTH_SPECS := studies/codelength_channel.yaml studies/codelength_fixed_kl.yaml
+FRESH ?= --fresh
+JOBS ?=
+REC_BENCH := $(PY) -m rec_bench.cli
+RUN_FLAGS := $(FRESH) $(if $(JOBS),--jobs $(JOBS),)
+
+.PHONY: study-runtime study-codelength figures
+
+study-runtime:
+	@for s in $(RUNTIME_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
+
+study-codelength:
+	@for s in $(CODELENGTH_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
+
+figures:
+	$(REC_BENCH) plot $(wildcard results/*.parquet) --out figures

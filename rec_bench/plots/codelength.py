@@ -59,24 +59,21 @@ def codelength_vs_dinf(df, c=1.0, methods=None):
         df = df[df["method"].isin(methods)]
     st = cell_stats(df, "nbits")
     kls = sorted(st["grid_kl"].unique())
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    styles = ["-", "--", "-.", ":"]
-    for i, kv in enumerate(kls):
-        for m in method_order(st["method"]):
-            s = st[(st["method"] == m) & (st["grid_kl"] == kv)]
-            if s.empty:
-                continue
-            draw_series(ax, s, "grid_dinf", m, label=f"{METHOD_LABELS.get(m, m)}, KL={kv:g}" if True else None)
-        ax.axhline(kv, color="k", lw=1, ls=styles[i % 4])
-        ax.axhline(kv + 2 * np.log2(kv + 1) + c, color="0.5", lw=1, ls=styles[i % 4])
-        ax.annotate(f"KL={kv:g}", (st["grid_dinf"].max(), kv), xytext=(2, 2), textcoords="offset points",
-                    fontsize=7)
-    d = np.linspace(st["grid_dinf"].min(), st["grid_dinf"].max(), 100)
-    ax.plot(d, d, color="r", lw=0.8, alpha=0.6, label=r"$D_\infty$ (for contrast)")
-    ax.set_ylim(0, max(st["mean"].max(), max(kls) + 2 * np.log2(max(kls) + 1) + c) * 1.3)
-    ax.set_xlabel(r"$D_\infty$ (bits)")
-    ax.set_ylabel("codelength (bits)")
-    ax.set_title(f"fixed KL: codelength follows KL (black), not D_inf; grey = KL + 2 log2(KL+1) + {c:g}")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    fig, axes = plt.subplots(1, len(kls), figsize=(4.2 * len(kls) + 0.5, 4.3), squeeze=False)
+    for ax, kv in zip(axes[0], kls):
+        part = st[st["grid_kl"] == kv]
+        for m in method_order(part["method"]):
+            draw_series(ax, part[part["method"] == m], "grid_dinf", m, label=METHOD_LABELS.get(m, m))
+        d = np.linspace(part["grid_dinf"].min(), part["grid_dinf"].max(), 100)
+        ax.axhline(kv, color="k", lw=1, label="KL")
+        ax.axhline(kv + np.log2(kv + 1) + c, color="k", ls="--", lw=1, label=f"KL + log2(KL+1) + {c:g}")
+        ax.axhline(kv + 2 * np.log2(kv + 1) + c, color="k", ls=":", lw=1, label=f"KL + 2 log2(KL+1) + {c:g}")
+        ax.plot(d, d, color="r", lw=0.8, alpha=0.6, label=r"$D_\infty$ (for contrast)")
+        top = max(part["q75"].max(), kv + 2 * np.log2(kv + 1) + c)
+        ax.set_ylim(0, top * 1.6)
+        ax.set_xlabel(r"$D_\infty$ (bits)")
+        ax.set_title(f"KL = {kv:g} bits", fontsize=10)
+    axes[0][0].set_ylabel("codelength (bits)")
+    axes[0][0].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig

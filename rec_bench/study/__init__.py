@@ -4,5 +4,13 @@ from .cells import Cell, PairPoint, expand
 from .runner import read_results, run_study, shard_dir
 from .schema import CONSTRUCTIONS, SpecError, build_schema, load_spec, validate
 
-__all__ = ["SpecError", "load_spec", "validate", "build_schema", "expand", "Cell", "PairPoint",
+
+
+def check_spec(path):
+    """Validate a spec file completely (schema, then the grid expansion); returns its cells."""
+    spec, _, _ = load_spec(path)
+    return expand(spec, path)
+
+
+__all__ = ["check_spec", "SpecError", "load_spec", "validate", "build_schema", "expand", "Cell", "PairPoint",
            "run_study", "read_results", "shard_dir", "CONSTRUCTIONS"]

@@ -157,7 +157,7 @@ def _write_atomic_table(table, path, metadata=None):
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     if metadata is not None:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

@@ -21,6 +21,11 @@ CONSTRUCTIONS = {
     "gaussian_channel": "Gaussian channel with mutual information I bits; a fresh target per message",
     "explicit": "an explicit list of pairs of one supported family (parameter lists zipped, scalars broadcast)",
 }
+CONSTRUCTION_KEYS = {
+    "fixed_kl": ("construction", "kl", "dinf"),
+    "gaussian_channel": ("construction", "info"),
+    "explicit": ("construction", "family", "target", "proposal"),
+}
 FAMILY_PARAMS = {  # target / proposal parameter names of each supported family
     "Normal/Normal": (("loc", "scale"), ("loc", "scale")),
     "Laplace/Laplace": (("loc", "scale"), ("loc", "scale")),
@@ -75,19 +80,15 @@ PAIRS_BLOCK = {
         "kl": _grid(_pos), "dinf": _grid(_pos), "info": _grid(_pos),
         "family": {"enum": list(FAMILY_NAMES)},
         "target": {"type": "object"}, "proposal": {"type": "object"},
-        "label": {"type": "string"},
     },
     "additionalProperties": False,
     "allOf": [
         {"if": {"properties": {"construction": {"const": "fixed_kl"}}},
-         "then": {"required": ["kl", "dinf"],
-                  "not": {"anyOf": [{"required": [k]} for k in ("info", "family", "target", "proposal")]}}},
+         "then": {"required": ["kl", "dinf"]}},
         {"if": {"properties": {"construction": {"const": "gaussian_channel"}}},
-         "then": {"required": ["info"],
-                  "not": {"anyOf": [{"required": [k]} for k in ("kl", "dinf", "family", "target", "proposal")]}}},
+         "then": {"required": ["info"]}},
         {"if": {"properties": {"construction": {"const": "explicit"}}},
-         "then": {"required": ["family", "target", "proposal"],
-                  "not": {"anyOf": [{"required": [k]} for k in ("kl", "dinf", "info")]}}},
+         "then": {"required": ["family", "target", "proposal"]}},
         *[_family_block(f) for f in FAMILY_PARAMS if f in FAMILY_NAMES],
     ],
 }
@@ -157,13 +158,16 @@ def _describe(error, file):
     if error.validator in ("anyOf", "oneOf") and error.context:
         # an item that is neither form: report the branch that got deepest into the document
         leaves = _leaf_errors(error)
+        typed = [e for e in leaves if e.validator != "type"]  # the branch of the right type says more
+        leaves = typed or leaves
         deepest = max(len(e.absolute_path) for e in leaves)
         cands = [e for e in leaves if len(e.absolute_path) == deepest]
-        if deepest > len(error.absolute_path):
+        if deepest > len(error.absolute_path) or len(cands) == 1:
             return _describe(cands[0], file)
         expected = "; or ".join(dict.fromkeys(e.message for e in cands))
         return SpecError(file, key_path(error.absolute_path), f"expected one of: {expected}")
-    return SpecError(file, key_path(error.absolute_path), error.message)
+    msg, path = error.message, list(error.absolute_path)
+    return SpecError(file, key_path(path), msg)
 
 
 def validate(spec, file="<spec>"):
@@ -198,9 +202,14 @@ def _semantic_checks(spec, file):
                                 f"(absolute) or 'extra_bits' (code bits = round(KL) + extra)")
     blocks = spec["pairs"] if isinstance(spec["pairs"], list) else [spec["pairs"]]
     for b, block in enumerate(blocks):
+        prefix = f"pairs[{b}]" if isinstance(spec["pairs"], list) else "pairs"
+        allowed = CONSTRUCTION_KEYS[block["construction"]]
+        for k in block:
+            if k not in allowed:
+                raise SpecError(file, f"{prefix}.{k}", f"{k!r} does not belong to construction "
+                                f"{block['construction']!r}, which takes: {', '.join(allowed)}")
         if block["construction"] != "explicit":
             continue
-        prefix = f"pairs[{b}]" if isinstance(spec["pairs"], list) else "pairs"
         lengths = {}
         for side in ("target", "proposal"):
             for k, v in block[side].items():

@@ -1,0 +1,134 @@
+"""Bias figures for the approximate fixed-length methods (DAD*, ORC, MRC) at equal code bits.
+
+Per cell (pair, method, code bits) the bias is measured with :func:`rec_bench.bias.bias_of_samples`
+on the cell's decoded samples: the KS distance to Q. The noise floor is marked twice: the band
+below the Kolmogorov 99.9% quantile of the KS distance of n exact samples (a KS distance inside it
+is not detected at alpha = 1e-3), and the KS distance an exact method (AD*, when the study ran it
+at the same pair) actually reached. Only ``fixed_kl`` pairs (one scalar Q per pair) are drawn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..bias import bias_of_samples, ks_quantile
+from . import register
+from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
+
+APPROXIMATE = ("dad*", "orc", "mrc")
+
+
+def bias_cells(df):
+    """One row per (pair, method, code bits): n, KS distance, p-value, detected, moment errors,
+    mean/sem of steps and the cell's wall time per message."""
+    from ..pairs import fixed_kl
+
+    df = df[df["construction"] == "fixed_kl"]
+    if df.empty:
+        raise ValueError("the bias plots need fixed_kl pairs")
+    if df["censored"].any():
+        raise ValueError(f"{int(df['censored'].sum())} censored rows: the bias of a partial cell is not measured")
+    rows = []
+    keys = ["grid_kl", "grid_dinf", "method", "code_bits"]
+    for (kl, dinf, method, code_bits), part in df.groupby(keys, dropna=False, sort=True):
+        q, _ = fixed_kl(kl, dinf)
+        r = bias_of_samples(part["sample"].to_numpy(float), q)
+        steps = part["steps"].to_numpy(float)
+        secs = part["cell_seconds"].iloc[0] / len(part) if "cell_seconds" in part else np.nan
+        rows.append({
+            "grid_kl": kl, "grid_dinf": dinf, "method": method, "code_bits": code_bits,
+            "extra_bits": (code_bits - np.floor(kl + 0.5)) if pd.notna(code_bits) else np.nan,
+            "n": r.n, "ks": r.ks, "ks_pvalue": r.ks_pvalue, "ks_critical": r.ks_critical,
+            "ks_scale": r.ks_scale, "detected": r.detected, "mean_rel_err": r.mean_rel_err,
+            "mean_se": r.mean_se, "var_rel_err": r.var_rel_err, "var_se": r.var_se,
+            "steps_mean": steps.mean(), "steps_sem": steps.std(ddof=1) / np.sqrt(len(steps)),
+            "seconds_per_message": secs,
+        })
+    return pd.DataFrame(rows)
+
+
+def _panels(n, plt, height=3.6):
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.9 * cols + 0.5, height * rows), squeeze=False,
+                             sharey=True)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+@register("bias_vs_bits", "KS distance to Q against extra code bits, per method, with the noise floor")
+def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
+    setup()
+    import matplotlib.pyplot as plt
+
+    cells = bias_cells(df)
+    approx = cells[cells["method"].isin(methods)]
+    pairs = approx[["grid_kl", "grid_dinf"]].drop_duplicates().sort_values(["grid_kl", "grid_dinf"])
+    fig, axes = _panels(len(pairs), plt)
+    for ax, (kl, dinf) in zip(axes, pairs.itertuples(index=False)):
+        part = approx[(approx["grid_kl"] == kl) & (approx["grid_dinf"] == dinf)]
+        x = part["extra_bits"]
+        crit = part["ks_critical"].max()
+        ax.axhspan(1e-4, crit, color="0.85", zorder=0,
+                   label="noise floor: not detected (KS < 99.9% Kolmogorov quantile)")
+        ax.axhline(part["ks_scale"].max(), color="0.5", lw=0.8, ls=":", label="95% quantile, exact")
+        ex = cells[(cells["method"] == floor_method) & (cells["grid_kl"] == kl) & (cells["grid_dinf"] == dinf)]
+        if not ex.empty:
+            ax.axhline(ex["ks"].iloc[0], color=color(floor_method), lw=1.2, ls="--",
+                       label=f"{METHOD_LABELS.get(floor_method, floor_method)} (exact) at the same n")
+        for m in method_order(part["method"]):
+            s = part[part["method"] == m].sort_values("extra_bits")
+            c, mk = color(m), METHOD_MARKERS.get(m, "o")
+            ax.plot(s["extra_bits"], s["ks"], color=c, lw=1.2, alpha=0.8)
+            det = s["detected"].to_numpy(bool)
+            ax.plot(s["extra_bits"][det], s["ks"][det], mk, color=c, ms=5, label=METHOD_LABELS.get(m, m))
+            ax.plot(s["extra_bits"][~det], s["ks"][~det], mk, mfc="white", mec=c, ms=5)
+        ax.set_yscale("log")
+        ax.set_ylim(max(1e-4, 0.3 * min(part["ks"].min(), part["ks_scale"].min())), 1.0)
+        ax.set_xticks(np.arange(x.min(), x.max() + 1, 2))
+        ax.set_xlabel("code bits - KL")
+        ax.set_title(f"KL = {kl:g} bits, $D_\\infty$ = {dinf:g} bits (n = {part['n'].max():,})", fontsize=9)
+    axes[0].set_ylabel("KS distance to Q")
+    axes[0].legend(fontsize=7, loc="upper right")
+    fig.text(0.5, -0.01, "hollow marker: bias not detected (KS p >= 1e-3)", ha="center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@register("bias_runtime_vs_bits", "steps per message against code bits: DAD* searches, ORC/MRC evaluate 2^K")
+def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
+    setup()
+    import matplotlib.pyplot as plt
+
+    cells = bias_cells(df)
+    approx = cells[cells["method"].isin(methods)]
+    pairs = approx[["grid_kl", "grid_dinf"]].drop_duplicates().sort_values(["grid_kl", "grid_dinf"])
+    fig, axes = _panels(len(pairs), plt)
+    for ax, (kl, dinf) in zip(axes, pairs.itertuples(index=False)):
+        part = approx[(approx["grid_kl"] == kl) & (approx["grid_dinf"] == dinf)]
+        b = np.sort(part["code_bits"].unique())
+        ax.plot(b, 2.0**b, color="k", lw=0.8, ls=":", label="$2^K$")
+        ex = cells[(cells["method"] == floor_method) & (cells["grid_kl"] == kl) & (cells["grid_dinf"] == dinf)]
+        if not ex.empty:
+            ax.axhline(ex["steps_mean"].iloc[0], color=color(floor_method), lw=1.2, ls="--",
+                       label=f"{METHOD_LABELS.get(floor_method, floor_method)} (no depth limit)")
+        for m in method_order(part["method"]):
+            s = part[part["method"] == m].sort_values("code_bits")
+            ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"], fmt=METHOD_MARKERS.get(m, "o") + "-",
+                        color=color(m), ms=4.5, capsize=2, lw=1.2, label=METHOD_LABELS.get(m, m))
+            first = s[~s["detected"]]
+            if not first.empty:  # first budget whose bias is not detected
+                f = first.iloc[0]
+                ax.plot(f["code_bits"], f["steps_mean"], "o", mfc="none", mec=color(m), ms=11, mew=1.5)
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel("code bits (DAD*: D + 1; ORC, MRC: K)")
+        ax.axvline(kl, color="0.6", lw=0.8)
+        ax.set_title(f"KL = {kl:g} bits, $D_\\infty$ = {dinf:g} bits", fontsize=9)
+    axes[0].set_ylabel("steps per message (log2)")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.text(0.5, -0.01, "ringed: first budget whose bias is not detected; grey line: KL",
+             ha="center", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,107 @@
+"""Study specs: malformed specs are refused before anything runs, naming file, key path and expectation."""
+
+import textwrap
+
+import pytest
+
+from rec_bench.study import SpecError, check_spec
+
+GOOD = """
+name: ok
+seed: 1
+output: out.parquet
+repetitions: 10
+pairs: {construction: fixed_kl, kl: 2, dinf: [3, 8]}
+methods: [as*, {name: dad*, extra_bits: [0, 2]}, {name: orc, bits: [4]}]
+plots: [{kind: runtime_vs_dinf}]
+"""
+
+BAD = {  # spec text -> (key path expected in the message, words expected in the message)
+    "missing_name": (GOOD.replace("name: ok\n", ""), "<top level>", "'name' is a required property"),
+    "unknown_method": (GOOD.replace("[as*,", "[as*, foo,"), "methods[1]", "'foo' is not one of"),
+    "dinf_not_number": (GOOD.replace("dinf: [3, 8]", "dinf: [3, eight]"), "pairs.dinf[1]", "not of type 'number'"),
+    "zero_reps": (GOOD.replace("repetitions: 10", "repetitions: 0"), "repetitions", "less than the minimum"),
+    "dad_without_size": (GOOD.replace("{name: dad*, extra_bits: [0, 2]}", "{name: dad*}"), "methods[1]",
+                         "needs exactly one of 'depth'"),
+    "orc_bits_too_big": (GOOD.replace("bits: [4]", "bits: [50]"), "methods[2].bits[0]", "maximum"),
+    "exact_with_depth": (GOOD.replace("[as*,", "[{name: as*, depth: 3},"), "methods[0].depth",
+                         "exact and takes no code size"),
+    "infeasible_dinf": (GOOD.replace("dinf: [3, 8]", "dinf: [2, 8]"), "pairs.dinf[0]", "not above 2.704"),
+    "unknown_key": (GOOD + "budget: 3\n", "<top level>", "'budget' was unexpected"),
+    "bad_plot_kind": (GOOD.replace("runtime_vs_dinf", "pie_chart"), "plots[0].kind", "is not one of"),
+    "bad_output": (GOOD.replace("out.parquet", "out.csv"), "output", "does not match"),
+    "fixed_kl_with_info": (GOOD.replace("dinf: [3, 8]}", "dinf: [3, 8], info: 2}"), "pairs.info", "does not belong to construction"),
+    "zip_lengths": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: explicit, family: Laplace/Laplace, target: {loc: [1, 2, 3], scale: [0.5, 0.25]},
+        proposal: {loc: 0, scale: 1}}
+methods: [as*]
+""", "pairs.target.scale", "equal lengths"),
+    "wrong_family_params": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: explicit, family: Triangular/Uniform, target: {loc: 1, scale: 2},
+        proposal: {low: 0, high: 1}}
+methods: [as*]
+""", "pairs.target", "'low' is a required property"),
+    "infinite_dinf_pair": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: explicit, family: Laplace/Laplace, target: {loc: 1, scale: 2}, proposal: {loc: 0, scale: 1}}
+methods: [as*]
+""", "pairs (pair 0)", "D_inf is infinite"),
+    "negative_code_bits": (GOOD.replace("extra_bits: [0, 2]", "extra_bits: [-5]"), "methods[1].extra_bits",
+                           "outside [0, 1023]"),
+    "not_yaml": ("name: [unclosed\n", "line", "not valid YAML"),
+    "not_mapping": ("- just\n- a list\n", "<top level>", "expected a mapping"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_malformed_specs_name_file_path_and_expectation(tmp_path, case):
+    text, path, words = BAD[case]
+    f = tmp_path / f"{case}.yaml"
+    f.write_text(textwrap.dedent(text))
+    with pytest.raises(SpecError) as err:
+        check_spec(f)
+    msg = str(err.value)
+    assert msg.startswith(f"{f}: at "), msg
+    assert f"at {path}" in msg, msg
+    assert words in msg, msg
+
+
+def test_good_spec_expands_with_code_bits_relative_to_kl(tmp_path):
+    f = tmp_path / "good.yaml"
+    f.write_text(GOOD)
+    cells = check_spec(f)
+    dad = [c for c in cells if c.method == "dad*"]
+    assert [(c.code_bits, c.depth, c.extra_bits) for c in dad[:2]] == [(2, 1, 0), (4, 3, 2)]
+    orc = [c for c in cells if c.method == "orc"]
+    assert {(c.code_bits, c.bits) for c in orc} == {(4, 4)}
+    assert len(cells) == 2 * 4 and len({c.id for c in cells}) == len(cells)
+
+
+def test_seeds_depend_on_cell_parameters_not_order(tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text(GOOD)
+    b = tmp_path / "b.yaml"
+    b.write_text(GOOD.replace("dinf: [3, 8]", "dinf: [8, 5, 3]").replace("[as*, ", "[{name: orc, bits: 2}, as*, "))
+    ca = {(c.method, c.pair.params["dinf"]): c for c in check_spec(a)}
+    cb = {(c.method, c.pair.params["dinf"]): c for c in check_spec(b)}
+    for key in ca:
+        assert (ca[key].message_seeds() == cb[key].message_seeds()).all()
+        assert ca[key].id == cb[key].id
+    assert not (ca[("as*", 3.0)].message_seeds() == ca[("as*", 8.0)].message_seeds()).any()
+
+
+def test_shipped_specs_are_valid():
+    from pathlib import Path
+
+    specs = sorted((Path(__file__).parents[1] / "studies").glob("*.yaml"))
+    assert specs
+    for s in specs:
+        assert check_spec(s)
