@@ -34,3 +34,8 @@ study-codelength:
 
 figures:
 	$(REC_BENCH) plot $(wildcard results/*.parquet) --out figures
+
+# ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
+.PHONY: study-bias
+study-bias:
+	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot

@@ -117,7 +117,8 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
         for m in method_order(part["method"]):
             s = part[part["method"] == m].sort_values("code_bits")
             ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"], fmt=METHOD_MARKERS.get(m, "o") + "-",
-                        color=color(m), ms=4.5, capsize=2, lw=1.2, label=METHOD_LABELS.get(m, m))
+                        color=color(m), ms=7 if m == "orc" else 4.5, capsize=2, lw=1.2,
+                        zorder=2 if m == "orc" else 3, label=METHOD_LABELS.get(m, m))
             first = s[~s["detected"]]
             if not first.empty:  # first budget whose bias is not detected
                 f = first.iloc[0]
