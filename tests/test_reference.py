@@ -95,3 +95,10 @@ def test_censoring_and_unsupported_family():
     assert status == R.CENSORED and steps == 2
     with pytest.raises(ValueError):
         R.search(2, [0.0, 0.0, 0.0, 0.0], 0, R.AS)
+
+
+@pytest.mark.parametrize("method", ["as*", "ad*"])
+def test_laplace_deep_search_grows_the_arena(method):
+    """D_inf ~ 2000 bits: thousands of steps, past the compiled search's initial arena of 1024 nodes."""
+    q, p = rb.Laplace(1500.0, 0.5), rb.Laplace(0.0, 1.0)
+    _compare(q, p, method, special=None, exact=True, seeds=np.arange(3), n_index=3)

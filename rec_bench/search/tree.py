@@ -43,6 +43,7 @@ NO_DEPTH_LIMIT = 2**31 - 1
 OK = 0
 CENSORED = 1
 EMPTY_REGION = 2
+NEED_SPACE = -1  # internal: the arena is full
 
 # columns of the arena's region table; LMASS = log P(B), stored when the node is created so that
 # popping it does not evaluate the mass again
@@ -117,43 +118,43 @@ def _heap_pop(hb, hn, size):
 
 
 @njit(cache=True)
-def search(fam, prm, seed, rule, max_depth, max_steps, ws):
-    """Run one A* coding search.
+def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps):
+    """The search loop, run until it stops, the step budget runs out, or the arena is full.
 
-    Returns (status, steps, samples_drawn, best node, best z, best value, workspace); status is OK or
-    CENSORED (the step budget ran out; the best node so far is returned but is not a sample of Q).
+    A separate function whose arrays are never reassigned: with the arena's growth inside the loop,
+    Numba kept reference counts of the arrays with atomic increments and decrements on every step
+    (a quarter of the step's time). Returns (status, size, used, lb, best, best_z, steps), status
+    OK, CENSORED or NEED_SPACE (grow the arena, then call again: the search resumes where it was).
     """
-    reg, link, dep, key, hb, hn = ws
-    lo, hi = support(fam)
-    k0 = rnd.root_key(seed)
-    g0 = -math.log(-math.log(rnd.uniform(k0, rnd.GUMBEL)))
-    reg[0, ZA] = lo
-    reg[0, LFA] = NINF
-    reg[0, LSA] = 0.0
-    reg[0, ZB] = hi
-    reg[0, LFB] = 0.0
-    reg[0, LSB] = NINF
-    reg[0, GUMBEL] = g0
-    reg[0, LMASS] = log_mass(NINF, 0.0, 0.0, NINF)
-    link[0] = -1
-    dep[0] = 0
-    key[0] = k0
-    used = 1
-    size = _heap_push(hb, hn, 0, g0 + sup_logr(fam, prm, lo, hi), 0)
-
-    lb = NINF
-    best = -1
-    best_z = math.nan
-    steps = 0
-    status = OK
+    capacity = reg.shape[0]
     while size > 0:
         if lb >= hb[0]:
             break
         if steps >= max_steps:
-            status = CENSORED
-            break
+            return CENSORED, size, used, lb, best, best_z, steps
+        if used + 2 > capacity:  # a step adds at most two nodes: let the caller grow the arena
+            return NEED_SPACE, size, used, lb, best, best_z, steps
         n = hn[0]
-        size = _heap_pop(hb, hn, size)
+        # pop the top (_heap_pop written out: an inlined call made Numba count references to hb
+        # and hn with atomic operations on every step)
+        size -= 1
+        if size > 0:
+            hbound = hb[size]
+            hnode = hn[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and hb[child + 1] > hb[child]:
+                    child += 1
+                if hb[child] <= hbound:
+                    break
+                hb[i] = hb[child]
+                hn[i] = hn[child]
+                i = child
+            hb[i] = hbound
+            hn[i] = hnode
         steps += 1
 
         za, lfa, lsa = reg[n, ZA], reg[n, LFA], reg[n, LSA]
@@ -193,8 +194,6 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
             bound = gc + sup
             if bound <= lb:
                 continue
-            if used == reg.shape[0]:
-                reg, link, dep, key, hb, hn = _grow((reg, link, dep, key, hb, hn), used)
             reg[used, ZA] = ca
             reg[used, LFA] = cfa
             reg[used, LSA] = csa
@@ -206,8 +205,58 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
             link[used] = 2 * n + bit
             dep[used] = dep[n] + 1
             key[used] = kc
-            size = _heap_push(hb, hn, size, bound, used)
+            # push (_heap_push written out, as the pop above)
+            i = size
+            while i > 0:
+                parent = (i - 1) >> 1
+                if hb[parent] >= bound:
+                    break
+                hb[i] = hb[parent]
+                hn[i] = hn[parent]
+                i = parent
+            hb[i] = bound
+            hn[i] = used
+            size += 1
             used += 1
+    return OK, size, used, lb, best, best_z, steps
+
+
+@njit(cache=True)
+def search(fam, prm, seed, rule, max_depth, max_steps, ws):
+    """Run one A* coding search.
+
+    Returns (status, steps, samples_drawn, best node, best z, best value, workspace); status is OK or
+    CENSORED (the step budget ran out; the best node so far is returned but is not a sample of Q).
+    """
+    reg, link, dep, key, hb, hn = ws
+    lo, hi = support(fam)
+    k0 = rnd.root_key(seed)
+    g0 = -math.log(-math.log(rnd.uniform(k0, rnd.GUMBEL)))
+    reg[0, ZA] = lo
+    reg[0, LFA] = NINF
+    reg[0, LSA] = 0.0
+    reg[0, ZB] = hi
+    reg[0, LFB] = 0.0
+    reg[0, LSB] = NINF
+    reg[0, GUMBEL] = g0
+    reg[0, LMASS] = log_mass(NINF, 0.0, 0.0, NINF)
+    link[0] = -1
+    dep[0] = 0
+    key[0] = k0
+    used = 1
+    size = _heap_push(hb, hn, 0, g0 + sup_logr(fam, prm, lo, hi), 0)
+
+    lb = NINF
+    best = -1
+    best_z = math.nan
+    steps = 0
+    while True:
+        status, size, used, lb, best, best_z, steps = _steps(
+            fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps
+        )
+        if status != NEED_SPACE:
+            break
+        reg, link, dep, key, hb, hn = _grow((reg, link, dep, key, hb, hn), used)
     return status, steps, steps, best, best_z, lb, (reg, link, dep, key, hb, hn)
 
 
