@@ -53,6 +53,10 @@ def _subset(q, idx):
     return type(q)(*[v[idx] if v.ndim else v for v in vals])
 
 
+def _repeat(q, k):
+    return type(q)(*[np.full(k, getattr(q, f), dtype=np.float64) for f in q._fields])
+
+
 def run_chunk(cell, start, stop, time_share=None):
     """Rows for repetitions [start, stop) of ``cell``; stops early when ``time_share`` s run out."""
     t0 = time.perf_counter()
@@ -71,7 +75,9 @@ def run_chunk(cell, start, stop, time_share=None):
                 break
             k = min(batch, n - done)
             batch = min(2 * batch, 64)
-        qq = _subset(q, np.arange(done, done + k)) if per_message else q
+        # always per-message parameter arrays: one array layout for every pair, hence one compiled
+        # signature of the kernel (scalar and array targets reach it with different read-only flags)
+        qq = _subset(q, np.arange(done, done + k)) if per_message else _repeat(q, k)
         parts.append(_simulate(cell, qq, p, seeds[done:done + k]))
         done += k
     df = pd.concat(parts, ignore_index=True) if parts else _empty(cell, q, p)
