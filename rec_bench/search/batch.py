@@ -17,7 +17,7 @@ TREE_METHODS = (AS, AD, DAD)
 OK, CENSORED = 0, 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def run_one(method, fam, prm, seed, max_steps, option, ws):
     """One message. Returns (status, steps, samples_drawn, z, index bit length, log2 index, node, ws).
 

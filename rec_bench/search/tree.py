@@ -221,7 +221,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
     return OK, size, used, lb, best, best_z, steps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     """Run one A* coding search.
 
@@ -271,7 +271,7 @@ def path_of(ws, node):
     return bits
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def log2_heap_index(ws, node):
     """log2 of the node's heap index h = 1.b1b2...bd (binary) * 2^d, from its top 53 path bits."""
     link, dep = ws[1], ws[2]
