@@ -33,9 +33,15 @@ study-codelength:
 	@for s in $(CODELENGTH_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
 
 figures:
-	$(REC_BENCH) plot $(wildcard results/*.parquet) --out figures
+	@if [ -n "$(wildcard results/*.parquet)" ]; then $(REC_BENCH) plot $(wildcard results/*.parquet) --out figures; \
+	else echo "no results/*.parquet yet: run make study-runtime or make study-codelength first"; fi
 
 # ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
 .PHONY: study-bias
 study-bias:
 	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot
+
+# speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png
+.PHONY: bench
+bench:
+	$(PY) benchmarks/bench.py
