@@ -167,7 +167,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
         else:  # AD* splits at the median: only the sample itself is needed
             z = sample_z_between(fam, za, lfa, lsa, zb, lfb, lsb, reg[n, LMASS], u)
         value = g + logr(fam, prm, z)
-        if value > lb:
+        if value > lb or best < 0:  # DAD* may evaluate only nodes with r = 0: keep the first then
             lb = value
             best = n
             best_z = z
