@@ -3,6 +3,10 @@
 The pipeline: pairs (target Q, proposal P) -> search kernels -> codes -> codecs -> simulate.
 """
 
+from . import _cache
+
+_cache.refresh()  # before any kernel is loaded from Numba's on-disk cache
+
 from .codecs import DEFAULT_MAX_STEPS, METHODS, BudgetExceeded, Code, decode, encode
 from .pairs import Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl
 from .simulate import simulate
