@@ -1,7 +1,6 @@
 """The two Gaussian constructions the studies sweep (DESIGN.md section 2). Arguments in bits."""
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .distributions import Normal
 
@@ -16,6 +15,8 @@ def _dinf_at(s, k):
 
 def _smallest_dinf(k):
     """D_inf of the centred pair (mu = 0) with KL = k nats: the least D_inf at that KL."""
+    from scipy.optimize import brentq
+
     # KL(N(0, sigma) || N(0, 1)) = k  <=>  1 - e^v + v + 2k = 0 with v = ln sigma^2 < 0
     v = brentq(lambda v: -np.expm1(v) + v + 2 * k, -(2 * k + 1), 0.0, xtol=1e-15)
     return -0.5 * v, -np.expm1(v)
@@ -28,6 +29,8 @@ def fixed_kl(kl_bits, dinf_bits):
     (done on log s). As sigma -> 1, D_inf -> infinity while KL stays fixed. Scalar or array
     arguments (broadcast); returns ``(Normal(mu, sigma), Normal(0, 1))``.
     """
+    from scipy.optimize import brentq  # imported on first use: slow to import
+
     kb, db = np.broadcast_arrays(np.asarray(kl_bits, float), np.asarray(dinf_bits, float))
     mu = np.empty(kb.shape)
     sigma = np.empty(kb.shape)

@@ -6,7 +6,6 @@ kernel parameters. Each offers ``scipy()`` (the equivalent frozen scipy.stats ob
 """
 
 import numpy as np
-from scipy import stats
 
 
 def _param(name, value):
@@ -58,6 +57,12 @@ class Distribution:
         return self.scipy().rvs(size=size, random_state=random_state)
 
 
+def _stats():
+    from scipy import stats  # imported on first use: it costs half a second at start-up
+
+    return stats
+
+
 def _fmt(a):
     return repr(float(a)) if a.ndim == 0 else f"array(shape={a.shape})"
 
@@ -77,7 +82,7 @@ class Normal(Distribution):
         _positive("scale", self.scale)
 
     def scipy(self):
-        return stats.norm(self.loc, self.scale)
+        return _stats().norm(self.loc, self.scale)
 
 
 class Laplace(Distribution):
@@ -90,7 +95,7 @@ class Laplace(Distribution):
         _positive("scale", self.scale)
 
     def scipy(self):
-        return stats.laplace(self.loc, self.scale)
+        return _stats().laplace(self.loc, self.scale)
 
 
 class Uniform(Distribution):
@@ -104,7 +109,7 @@ class Uniform(Distribution):
             raise ValueError("Uniform needs low < high")
 
     def scipy(self):
-        return stats.uniform(self.low, self.high - self.low)
+        return _stats().uniform(self.low, self.high - self.low)
 
 
 class Triangular(Distribution):
@@ -121,4 +126,4 @@ class Triangular(Distribution):
 
     def scipy(self):
         width = self.high - self.low
-        return stats.triang((self.mode - self.low) / width, self.low, width)
+        return _stats().triang((self.mode - self.low) / width, self.low, width)
