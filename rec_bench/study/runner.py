@@ -209,6 +209,8 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
         shutil.rmtree(shards, ignore_errors=True)
         output.unlink(missing_ok=True)
     shards.mkdir(parents=True, exist_ok=True)
+    for stale in shards.glob(".*.tmp-*"):  # a write cut short by an interruption: never a shard
+        stale.unlink(missing_ok=True)
     wanted = {c.id for c in cells}
     done = _read_shards(shards, wanted)
     if output.exists():  # cells of a finished earlier run count as finished
