@@ -481,7 +481,8 @@ def plot(df, path):
     ax = axes[1, 1]
     st = df[df.section == "startup"].set_index("metric").value
     wk = df[df.section == "workers"].set_index("metric").value
-    labels = ["cold: import + compile", "warm: import + 1st encode", "study, 1 worker", "study, 2 workers"]
+    labels = ["cold cache:\nimport + compile", "warm cache:\nimport + 1st encode", "study,\n1 worker",
+              "study,\n2 workers"]
     cold = st.get("cold_import_s", 0) + st.get("cold_first_encode_s", 0) + st.get("cold_first_simulate_s", 0)
     vals = [cold, st.get("warm_import_plus_first_encode_s", 0), wk.get("wall_s_1_workers", 0),
             wk.get("wall_s_2_workers", 0)]
@@ -491,6 +492,8 @@ def plot(df, path):
     ax.set_ylabel("seconds")
     ax.set_title(f"start-up and a study (2 vs 1 workers: {wk.get('throughput_ratio_2_vs_1', float('nan')):.2f}x)")
     ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle("rec_bench: make bench (CPU times; see results/bench.parquet metadata for machine and load)",
+                 fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -504,7 +507,13 @@ def main(argv=None):
     ap.add_argument("--figure", default=str(ROOT / "figures" / "bench.png"))
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: methods,reference,"
                     "primitives,startup,workers")
+    ap.add_argument("--replot", action="store_true", help="only redraw the figure from --out")
     args = ap.parse_args(argv)
+    if args.replot:
+        import pandas as pd
+
+        plot(pd.read_parquet(args.out), Path(args.figure))
+        return
     cfg = argparse.Namespace(
         repeats=3 if args.quick else 5,
         budget=0.02 if args.quick else 0.25,  # seconds per timed repeat of one (method, D_inf)
