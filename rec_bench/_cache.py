@@ -3,9 +3,10 @@
 Numba invalidates a cached function when the file that defines it changes, but not when a function
 it calls, defined in another file, changes: the caller's cached machine code keeps the old callee
 compiled in. After editing, say, ``search/tree.py``, ``search/batch.py``'s cached kernels would
-silently run the old search. On import, this module fingerprints every source file of the package
-and, when the fingerprint differs from the one stored beside the cache, removes the package's
-cached kernels so that they are compiled afresh. Failures (a read-only install, say) are ignored:
+silently run the old search. On import, this module fingerprints the source files that define kernels
+(``KERNEL_SOURCES``) and, when the fingerprint differs from the one stored beside the cache,
+removes the package's cached kernels so that they are compiled afresh. Editing the study runner,
+the plots or a docstring elsewhere leaves the cache alone. Failures (a read-only install, say) are ignored:
 Numba then falls back to its own rules.
 """
 
@@ -13,12 +14,13 @@ import hashlib
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
+KERNEL_SOURCES = ("_special.py", "_math.py", "randomness.py", "codes.py", "pairs/*.py", "search/*.py")
 _STAMP = _ROOT / "__pycache__" / "numba-sources.sha256"
 
 
 def _fingerprint():
     h = hashlib.sha256()
-    for path in sorted(_ROOT.rglob("*.py")):
+    for path in sorted(p for pattern in KERNEL_SOURCES for p in _ROOT.glob(pattern)):
         h.update(str(path.relative_to(_ROOT)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()

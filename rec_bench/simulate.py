@@ -33,7 +33,7 @@ def simulate(method, q, p, seeds, *, max_steps=None, code="elias-delta", depth=N
     budget = codecs._budget(max_steps)
     s = _seeds(seeds)
     pair = resolve(q, p, shape=s.shape)
-    s = np.ascontiguousarray(np.broadcast_to(s, pair.shape).ravel())
+    s = np.array(np.broadcast_to(s, pair.shape).ravel())  # writable: one compiled signature
     width = coder.width if coder.fixed else 0
     status, steps, drawn, nbits, ideal, x = batch.run_batch(
         m.id, pair.family, pair.params, pair.loc, pair.scale, s, budget, option, coder.id, width

@@ -70,11 +70,12 @@ def resolve(q, p, shape=None):
             f"the pair's parameters (shape {prm.shape[:-1]}) do not broadcast against the seeds "
             f"(shape {shape})"
         ) from None
-    prm = np.ascontiguousarray(np.broadcast_to(prm, out + (4,)).reshape(-1, 4))
+    # always a fresh writable array: a read-only view would be a second type to compile for
+    prm = np.array(np.broadcast_to(prm, out + (4,)).reshape(-1, 4), dtype=np.float64, order="C")
     if not np.all(np.isfinite(prm)):
         raise ValueError("the pair's parameters give a non-finite D_inf or kernel parameter")
-    loc = np.ascontiguousarray(np.broadcast_to(loc, out).ravel())
-    scale = np.ascontiguousarray(np.broadcast_to(scale, out).ravel())
+    loc = np.array(np.broadcast_to(loc, out).ravel(), dtype=np.float64)
+    scale = np.array(np.broadcast_to(scale, out).ravel(), dtype=np.float64)
     return Pair(fam, prm, loc, scale, out)
 
 

@@ -243,13 +243,15 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     link[0] = -1
     dep[0] = 0
     key[0] = k0
-    used = 1
+    # np.int64(...) rather than literals: a literal argument would make Numba compile a second,
+    # literal-typed copy of _steps while it infers the loop's types
+    used = np.int64(1)
     size = _heap_push(hb, hn, 0, g0 + sup_logr(fam, prm, lo, hi), 0)
 
     lb = NINF
-    best = -1
+    best = np.int64(-1)
     best_z = math.nan
-    steps = 0
+    steps = np.int64(0)
     while True:
         status, size, used, lb, best, best_z, steps = _steps(
             fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps
