@@ -40,7 +40,11 @@ def logaddexp(a, b):
 def truncated_gumbel(loc, upper, e):
     """A Gumbel(loc) variable truncated to be below ``upper``, from an Exp(1) variable ``e``.
 
-    G = loc - log(exp(loc - upper) + e), evaluated as a log-sum-exp so that neither a large
-    ``loc - upper`` nor a tiny ``e`` overflows. ``upper = +inf`` gives an untruncated Gumbel(loc).
+    G = loc - log(exp(loc - upper) + e): one exp and one log. When exp(loc - upper) would overflow
+    (loc more than 700 nats above the bound), the log-sum-exp form is used instead. A tiny e is
+    harmless in this form, and ``upper = +inf`` gives an untruncated Gumbel(loc).
     """
-    return loc - logaddexp(loc - upper, math.log(e))
+    t = loc - upper
+    if t < 700.0:
+        return loc - math.log(math.exp(t) + e)
+    return loc - logaddexp(t, math.log(e))

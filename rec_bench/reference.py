@@ -271,17 +271,6 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
             return _log(-_expm1(x))
         return _log1p(-_exp(x))
 
-    def log_mass(lfa, lsa, lfb, lsb):
-        if lfb <= LOG_HALF:
-            if lfb == NINF:
-                return NINF
-            return lfb + l1me(lfa - lfb)
-        if lsa <= LOG_HALF:
-            if lsa == NINF:
-                return NINF
-            return lsa + l1me(lsb - lsa)
-        return l1me(lae(lfa, lsb))
-
     def sup_logr(a, b):
         return logr(min(max(mode, a), b))
 
@@ -293,8 +282,8 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
     key0 = root_key(seed)
     g0 = -_log(-_log(uniform(key0, STREAM_GUMBEL)))
     lo, hi = NINF, INF
-    # a node: (za, lfa, lsa, zb, lfb, lsb, gumbel, key, heap index)
-    nodes = [(lo, NINF, 0.0, hi, 0.0, NINF, g0, key0, 1)]
+    # a node: (za, lfa, lsa, zb, lfb, lsb, log mass, gumbel, key, heap index)
+    nodes = [(lo, NINF, 0.0, hi, 0.0, NINF, 0.0, g0, key0, 1)]
     heap = [(-(g0 + sup_logr(lo, hi)), 0)]
     lb = NINF
     best = -1
@@ -309,11 +298,10 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
             break
         n = pop(heap)[1]
         steps += 1
-        za, lfa, lsa, zb, lfb, lsb, g, key, h = nodes[n]
+        za, lfa, lsa, zb, lfb, lsb, lm, g, key, h = nodes[n]
 
         # the node's sample: inversion of its LOCATION uniform in log-CDF space
         u = uniform(key, STREAM_LOCATION)
-        lm = log_mass(lfa, lsa, lfb, lsb)
         lf = lae(lfa, _log(u) + lm)
         if lf <= LOG_HALF:
             z, lf, ls = ppf_logcdf(lf), lf, l1me(lf)
@@ -322,11 +310,13 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
             z, lf = -ppf_logcdf(ls), l1me(ls)
         z = min(max(z, za), zb)
         value = g + logr(z)
-        if value > lb:
+        if value > lb or best < 0:  # as the compiled search: keep the first node if all r = 0
             lb = value
             best = n
             best_z = z
 
+        # the children's masses need no tail function: AS* splits at the quantile F(a) + u P(B),
+        # leaving fractions u and 1 - u; AD* halves the quantile interval
         if rule == AS:
             zs, lfs, lss = z, lf, ls
         else:  # P's median of the region
@@ -345,20 +335,22 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
             sup = sup_logr(ca, cb)
             if g + sup <= lb:
                 continue
-            lmc = log_mass(cfa, csa, cfb, csb)
-            if lmc == NINF:
-                continue
+            if rule == AS:
+                lmc = (_log(u) if bit == 0 else _log1p(-u)) + lm
+            else:
+                lmc = lm - LOG2
             kc = mix(key ^ BRANCH[bit])
             e = -_log(uniform(kc, STREAM_GUMBEL))
-            gc = lmc - lae(lmc - g, _log(e))  # Gumbel(lmc) truncated below g
+            t = lmc - g  # Gumbel(lmc) truncated below g, as rec_bench._math.truncated_gumbel
+            gc = lmc - _log(_exp(t) + e) if t < 700.0 else lmc - lae(t, _log(e))
             bound = gc + sup
             if bound <= lb:
                 continue
             push(heap, (-bound, len(nodes)))
-            nodes.append((ca, cfa, csa, cb, cfb, csb, gc, kc, 2 * h + bit))
+            nodes.append((ca, cfa, csa, cb, cfb, csb, lmc, gc, kc, 2 * h + bit))
     if best < 0:
         return status, steps, best_z, 0
-    return status, steps, best_z, nodes[best][8]
+    return status, steps, best_z, nodes[best][9]
 
 
 def encode(q, p, method="ad*", seed=0, max_steps=2**22, special=None):

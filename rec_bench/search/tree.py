@@ -33,8 +33,8 @@ import numpy as np
 from numba import njit
 
 from .. import randomness as rnd
-from .._math import NINF, truncated_gumbel
-from ..pairs.kernels import log_mass, logr, median_between, sample_between, sample_z_between, sup_logr, support
+from .._math import LOG2, NINF, truncated_gumbel
+from ..pairs.kernels import logr, median_between, sample_between, sample_z_between, sup_logr, support
 
 SPLIT_AT_SAMPLE = 0
 SPLIT_AT_MEDIAN = 1
@@ -117,6 +117,19 @@ def _heap_pop(hb, hn, size):
     return size
 
 
+@njit(cache=True, inline="always")
+def child_log_mass(rule, lm, u, bit):
+    """log P of child ``bit`` of a region of log-mass ``lm`` whose sample used the uniform u.
+
+    No tail function is evaluated: AS* splits at the sample, which sits at the quantile
+    F(a) + u P(B), so its children hold exactly the fractions u and 1 - u of the mass; AD* halves
+    the quantile interval, so each child holds half.
+    """
+    if rule == SPLIT_AT_SAMPLE:
+        return (math.log(u) if bit == 0 else math.log1p(-u)) + lm
+    return lm - LOG2
+
+
 @njit(cache=True)
 def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps):
     """The search loop, run until it stops, the step budget runs out, or the arena is full.
@@ -162,10 +175,11 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
         g = reg[n, GUMBEL]
         kn = key[n]
         u = rnd.uniform(kn, rnd.LOCATION)
+        lm = reg[n, LMASS]
         if rule == SPLIT_AT_SAMPLE:  # the sample's log-CDF and log-survival bound the children
-            z, lf, ls = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, reg[n, LMASS], u)
+            z, lf, ls = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
         else:  # AD* splits at the median: only the sample itself is needed
-            z = sample_z_between(fam, za, lfa, lsa, zb, lfb, lsb, reg[n, LMASS], u)
+            z = sample_z_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
         value = g + logr(fam, prm, z)
         if value > lb or best < 0:  # DAD* may evaluate only nodes with r = 0: keep the first then
             lb = value
@@ -186,11 +200,9 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
             sup = sup_logr(fam, prm, ca, cb)
             if g + sup <= lb:  # the child's Gumbel is below g: it cannot beat lb, draw nothing
                 continue
-            lm = log_mass(cfa, csa, cfb, csb)
-            if lm == NINF:
-                continue
+            lmc = child_log_mass(rule, lm, u, bit)
             kc = rnd.child_key(kn, bit)
-            gc = truncated_gumbel(lm, g, -math.log(rnd.uniform(kc, rnd.GUMBEL)))
+            gc = truncated_gumbel(lmc, g, -math.log(rnd.uniform(kc, rnd.GUMBEL)))
             bound = gc + sup
             if bound <= lb:
                 continue
@@ -201,7 +213,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
             reg[used, LFB] = cfb
             reg[used, LSB] = csb
             reg[used, GUMBEL] = gc
-            reg[used, LMASS] = lm
+            reg[used, LMASS] = lmc
             link[used] = 2 * n + bit
             dep[used] = dep[n] + 1
             key[used] = kc
@@ -239,7 +251,7 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     reg[0, LFB] = 0.0
     reg[0, LSB] = NINF
     reg[0, GUMBEL] = g0
-    reg[0, LMASS] = log_mass(NINF, 0.0, 0.0, NINF)
+    reg[0, LMASS] = 0.0  # the root is P's whole support
     link[0] = -1
     dep[0] = 0
     key[0] = k0
@@ -287,23 +299,29 @@ def log2_heap_index(ws, node):
 
 @njit(cache=True)
 def decode_walk(fam, prm, seed, rule, bits):
-    """Rebuild the region of the node with path ``bits`` and draw its sample: (status, z)."""
+    """Rebuild the region of the node with path ``bits`` and draw its sample: (status, z).
+
+    Walks from the root with the encoder's own arithmetic (split points and child masses), so the
+    sample is the encoder's bit for bit.
+    """
     za, zb = support(fam)
     lfa, lsa, lfb, lsb = NINF, 0.0, 0.0, NINF
+    lm = 0.0
     k = rnd.root_key(seed)
     for i in range(bits.shape[0]):
+        u = rnd.uniform(k, rnd.LOCATION)
         if rule == SPLIT_AT_SAMPLE:
-            u = rnd.uniform(k, rnd.LOCATION)
-            zs, lfs, lss = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+            zs, lfs, lss = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
         else:
             zs, lfs, lss = median_between(fam, lfa, lsa, lfb, lsb)
+        lm = child_log_mass(rule, lm, u, bits[i])
         if bits[i] == 0:
             zb, lfb, lsb = zs, lfs, lss
         else:
             za, lfa, lsa = zs, lfs, lss
         k = rnd.child_key(k, bits[i])
-        if log_mass(lfa, lsa, lfb, lsb) == NINF:
+        if lm == NINF or za > zb:
             return EMPTY_REGION, math.nan
     u = rnd.uniform(k, rnd.LOCATION)
-    z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, log_mass(lfa, lsa, lfb, lsb), u)
+    z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
     return OK, z
