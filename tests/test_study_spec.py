@@ -55,7 +55,7 @@ pairs: {construction: explicit, family: Laplace/Laplace, target: {loc: 1, scale:
 methods: [as*]
 """, "pairs (pair 0)", "D_inf is infinite"),
     "negative_code_bits": (GOOD.replace("extra_bits: [0, 2]", "extra_bits: [-5]"), "methods[1].extra_bits",
-                           "outside [0, 1023]"),
+                           "below one bit at every grid point"),
     "not_yaml": ("name: [unclosed\n", "line", "not valid YAML"),
     "not_mapping": ("- just\n- a list\n", "<top level>", "expected a mapping"),
 }
@@ -83,6 +83,13 @@ def test_good_spec_expands_with_code_bits_relative_to_kl(tmp_path):
     orc = [c for c in cells if c.method == "orc"]
     assert {(c.code_bits, c.bits) for c in orc} == {(4, 4)}
     assert len(cells) == 2 * 4 and len({c.id for c in cells}) == len(cells)
+
+
+def test_relative_budgets_below_one_bit_are_left_out(tmp_path):
+    f = tmp_path / "low.yaml"
+    f.write_text(GOOD.replace("extra_bits: [0, 2]", "extra_bits: [-3, -2, -1, 0]"))  # KL = 2 bits
+    dad = [c for c in check_spec(f) if c.method == "dad*"]
+    assert sorted({(c.code_bits, c.extra_bits) for c in dad}) == [(1, -1), (2, 0)]
 
 
 def test_seeds_depend_on_cell_parameters_not_order(tmp_path):

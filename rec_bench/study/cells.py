@@ -196,7 +196,10 @@ def expand(spec, file="<spec>"):
                     if kl_nominal is None:
                         kl_nominal = pt.nominal_kl()
                     base = math.floor(kl_nominal + 0.5)
-                    sizes = [(base + e, e) for e in _list(m["extra_bits"])]
+                    # a budget relative to KL asks for codes around KL: where KL + extra is
+                    # below one bit no code exists, and that cell is left out (absolute sizes
+                    # out of range are still errors, below)
+                    sizes = [(base + e, e) for e in _list(m["extra_bits"]) if base + e >= 1]
                 else:
                     vals = _list(m[meth.option])
                     sizes = [((v + 1) if meth.option == "depth" else v, None) for v in vals]
@@ -223,6 +226,10 @@ def expand(spec, file="<spec>"):
                 )
                 cid = hashlib.sha256(json.dumps(cell.identity(), sort_keys=True).encode()).hexdigest()[:16]
                 cells.append(_with_id(cell, cid))
+    for i, m in enumerate(methods):
+        if "extra_bits" in m and not any(c.method == METHODS[m["name"]].name for c in cells):
+            raise SpecError(file, f"methods[{i}].extra_bits", f"{m['name']}: KL + extra_bits is below "
+                            "one bit at every grid point, so no code exists")
     ids = [c.id for c in cells]
     if len(set(ids)) != len(ids):
         dup = next(c for c in cells if ids.count(c.id) > 1)
