@@ -86,6 +86,7 @@ def uniform(key, stream):
 # ---------------------------------------------------------------------------------------------
 LOG2 = math.log(2.0)
 LOG_HALF = -LOG2
+FAR_SIDE = 0.5  # as rec_bench.pairs.kernels.FAR_SIDE
 NINF = -math.inf
 INF = math.inf
 
@@ -264,6 +265,9 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
             return a
         return a + _log1p(_exp(b - a))
 
+    def far(x):  # the far-side tail, as rec_bench.pairs.kernels.far_side
+        return l1me(x) if x > LOG_HALF - FAR_SIDE else 0.0
+
     def l1me(x):  # log1mexp
         if x >= 0.0:
             return NINF
@@ -276,8 +280,8 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
 
     def point(lf, ls, from_cdf):
         if from_cdf:
-            return ppf_logcdf(lf), lf, l1me(lf)
-        return -ppf_logcdf(ls), l1me(ls), ls
+            return ppf_logcdf(lf), lf, far(lf)
+        return -ppf_logcdf(ls), far(ls), ls
 
     key0 = root_key(seed)
     g0 = -_log(-_log(uniform(key0, STREAM_GUMBEL)))
@@ -304,10 +308,10 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
         u = uniform(key, STREAM_LOCATION)
         lf = lae(lfa, _log(u) + lm)
         if lf <= LOG_HALF:
-            z, lf, ls = ppf_logcdf(lf), lf, l1me(lf)
+            z, lf, ls = ppf_logcdf(lf), lf, far(lf)
         else:
             ls = lae(lsb, _log1p(-u) + lm)
-            z, lf = -ppf_logcdf(ls), l1me(ls)
+            z, lf = -ppf_logcdf(ls), far(ls)
         z = min(max(z, za), zb)
         value = g + logr(z)
         if value > lb or best < 0:  # as the compiled search: keep the first node if all r = 0
@@ -322,10 +326,10 @@ def search(fam, prm, seed, rule, max_steps=2**22, special=None):
         else:  # P's median of the region
             m = lae(lfa, lfb) - LOG2
             if m <= LOG_HALF:
-                zs, lfs, lss = ppf_logcdf(m), m, l1me(m)
+                zs, lfs, lss = ppf_logcdf(m), m, far(m)
             else:
                 lss = lae(lsa, lsb) - LOG2
-                zs, lfs = -ppf_logcdf(lss), l1me(lss)
+                zs, lfs = -ppf_logcdf(lss), far(lss)
 
         for bit in (0, 1):
             if bit == 0:

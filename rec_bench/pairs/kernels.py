@@ -2,9 +2,9 @@
 
 A pair reaches compiled code as a family number and a row of four float64 parameters whose first
 entry is D_inf in nats (see each family module). All work happens in the proposal's standard
-coordinates. A region [a, b] is carried as six numbers: each endpoint's coordinate, log-CDF and
-log-survival (DESIGN.md section 8), so that masses and truncated draws are formed from whichever
-tail is small and stay exact far into the tails.
+coordinates. A region [a, b] is carried as its endpoints' coordinates, log-CDFs and log-survivals
+(DESIGN.md section 8) together with its log-mass, so that truncated draws and medians are formed
+from whichever tail is small and stay exact far into the tails.
 """
 
 import math
@@ -86,35 +86,35 @@ def support(fam):
     return triangular.LOWER, triangular.UPPER
 
 
-@njit(cache=True, inline="always")
-def log_mass(lfa, lsa, lfb, lsb):
-    """log P([a, b]) from the endpoints' log-CDF (lf) and log-survival (ls).
+# How far from P's median (in log-probability) a point must lie for its far-side tail to be unused.
+FAR_SIDE = 0.5
 
-    Left of P's median the difference of CDFs is formed, right of it the difference of survivals,
-    and across it one minus both tails: each is a log(1 - e^x) of a well-conditioned argument.
+
+@njit(cache=True, inline="always")
+def far_side(lp):
+    """log(1 - e^lp): the other tail of a point whose near-side log-tail is lp, when it can matter.
+
+    Every formula here reads a region's log-CDFs left of P's median and its log-survivals right of
+    it; the other tail of an endpoint is read only when a region reaches across the median, and an
+    endpoint more than FAR_SIDE nats from the median is never on such a region's far side (the
+    branches switch at the median; rounding moves them by a few ulps, not by FAR_SIDE). So for such
+    a point the log1mexp is skipped and 0.0 stored in its place.
     """
-    if lfb <= LOG_HALF:
-        if lfb == NINF:
-            return NINF
-        return lfb + log1mexp(lfa - lfb)
-    if lsa <= LOG_HALF:
-        if lsa == NINF:
-            return NINF
-        return lsa + log1mexp(lsb - lsa)
-    return log1mexp(logaddexp(lfa, lsb))
+    if lp > LOG_HALF - FAR_SIDE:
+        return log1mexp(lp)
+    return 0.0
 
 
 @njit(cache=True, inline="always")
 def point_from_logcdf(fam, lf):
-    """(z, log F(z), log S(z)) for the point whose log-CDF is lf (or whose log-survival is, below)."""
-    ls = log1mexp(lf)
-    return ppf_logcdf(fam, lf), lf, ls
+    """(z, log F(z), log S(z)) for the point whose log-CDF is lf, left of P's median."""
+    return ppf_logcdf(fam, lf), lf, far_side(lf)
 
 
 @njit(cache=True, inline="always")
 def point_from_logsf(fam, ls):
-    lf = log1mexp(ls)
-    return ppf_logsf(fam, ls), lf, ls
+    """(z, log F(z), log S(z)) for the point whose log-survival is ls, right of P's median."""
+    return ppf_logsf(fam, ls), far_side(ls), ls
 
 
 @njit(cache=True, inline="always")
