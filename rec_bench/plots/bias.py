@@ -58,8 +58,9 @@ def _panels(n, plt, height=3.6):
     return fig, axes.ravel()
 
 
-@register("bias_vs_bits", "KS distance to Q against extra code bits, per method, with the noise floor")
-def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
+def _pair_panels(df, methods, floor_method):
+    """One panel per pair: (fig, axes, panels), where panels yields (ax, kl, dinf, part, exact):
+    the approximate methods' cells at that pair and the exact floor method's cell there (if run)."""
     setup()
     import matplotlib.pyplot as plt
 
@@ -67,14 +68,24 @@ def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
     approx = cells[cells["method"].isin(methods)]
     pairs = approx[["grid_kl", "grid_dinf"]].drop_duplicates().sort_values(["grid_kl", "grid_dinf"])
     fig, axes = _panels(len(pairs), plt)
-    for ax, (kl, dinf) in zip(axes, pairs.itertuples(index=False)):
-        part = approx[(approx["grid_kl"] == kl) & (approx["grid_dinf"] == dinf)]
+
+    def panels():
+        for ax, (kl, dinf) in zip(axes, pairs.itertuples(index=False)):
+            at = (cells["grid_kl"] == kl) & (cells["grid_dinf"] == dinf)
+            yield ax, kl, dinf, approx[at[approx.index]], cells[at & (cells["method"] == floor_method)]
+
+    return fig, axes, panels()
+
+
+@register("bias_vs_bits", "KS distance to Q against extra code bits, per method, with the noise floor")
+def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
+    fig, axes, panels = _pair_panels(df, methods, floor_method)
+    for ax, kl, dinf, part, ex in panels:
         x = part["extra_bits"]
         crit = part["ks_critical"].max()
         ax.axhspan(1e-4, crit, color="0.85", zorder=0,
                    label="noise floor: not detected (KS < 99.9% Kolmogorov quantile)")
         ax.axhline(part["ks_scale"].max(), color="0.5", lw=0.8, ls=":", label="95% quantile, exact")
-        ex = cells[(cells["method"] == floor_method) & (cells["grid_kl"] == kl) & (cells["grid_dinf"] == dinf)]
         if not ex.empty:
             ax.axhline(ex["ks"].iloc[0], color=color(floor_method), lw=1.2, ls="--",
                        label=f"{METHOD_LABELS.get(floor_method, floor_method)} (exact) at the same n")
@@ -99,18 +110,10 @@ def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
 
 @register("bias_runtime_vs_bits", "steps per message against code bits: DAD* searches, ORC/MRC evaluate 2^K")
 def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
-    setup()
-    import matplotlib.pyplot as plt
-
-    cells = bias_cells(df)
-    approx = cells[cells["method"].isin(methods)]
-    pairs = approx[["grid_kl", "grid_dinf"]].drop_duplicates().sort_values(["grid_kl", "grid_dinf"])
-    fig, axes = _panels(len(pairs), plt)
-    for ax, (kl, dinf) in zip(axes, pairs.itertuples(index=False)):
-        part = approx[(approx["grid_kl"] == kl) & (approx["grid_dinf"] == dinf)]
+    fig, axes, panels = _pair_panels(df, methods, floor_method)
+    for ax, kl, dinf, part, ex in panels:
         b = np.sort(part["code_bits"].unique())
         ax.plot(b, 2.0**b, color="k", lw=0.8, ls=":", label="$2^K$")
-        ex = cells[(cells["method"] == floor_method) & (cells["grid_kl"] == kl) & (cells["grid_dinf"] == dinf)]
         if not ex.empty:
             ax.axhline(ex["steps_mean"].iloc[0], color=color(floor_method), lw=1.2, ls="--",
                        label=f"{METHOD_LABELS.get(floor_method, floor_method)} (no depth limit)")
