@@ -38,8 +38,11 @@ figures:
 
 # ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
 .PHONY: study-bias
+# results/bias.parquet (5 million rows, ~60 MB) stays out of git; results/bias_summary.csv keeps
+# the per-cell bias table that the figures show
 study-bias:
 	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot
+	$(PY) -m rec_bench.plots.bias results/bias.parquet results/bias_summary.csv
 
 # speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png
 .PHONY: bench

@@ -136,3 +136,22 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
              ha="center", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def write_summary(results, out):
+    """Write the per-cell bias table of a bias study's results (one row per pair, method and code
+    size) to ``out`` as CSV: small enough to keep in the repository, unlike the per-message rows."""
+    from ..study import read_results
+
+    df, _ = read_results(results)
+    cells = bias_cells(df)
+    cells.to_csv(out, index=False, float_format="%.6g")
+    return cells
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m rec_bench.plots.bias RESULTS.parquet SUMMARY.csv")
+    print(f"wrote {sys.argv[2]}: {len(write_summary(sys.argv[1], sys.argv[2]))} cells")
