@@ -1,5 +1,11 @@
 """Mean steps and mean code bits per method at fixed KL = 2 bits (D_inf = 10, 30, 50 bits) and on
-the Gaussian channel (I = 2 and 8 bits). Usage: python benchmarks/core_summary.py [messages]"""
+the Gaussian channel (I = 2 and 8 bits). Usage: python benchmarks/core_summary.py [messages]
+
+RS and PFR take 2^D_inf steps on average; they are skipped where that is beyond 2^22 per message
+for the typical (median) message. On the Gaussian channel D_inf varies per message and E[2^D_inf]
+is infinite (E[exp(mu^2 / 2)] diverges for mu ~ N(0, 1)), so every message runs under a step budget
+of 2^24 and the censored ones are counted; means are over the messages that finished.
+"""
 
 import sys
 
@@ -14,15 +20,13 @@ rows = []
 settings = [(f"fixed KL=2, D_inf={d}", *rb.fixed_kl(2, d)) for d in (10, 30, 50)]
 settings += [(f"channel I={i}", *rb.gaussian_channel(i, n, seed=0)) for i in (2, 8)]
 for label, q, p in settings:
+    typical = 2.0 ** np.median(rb.dinf(q, p))
     for method in ["as*", "ad*", "pfr", "rs"]:
-        exp_cost = 2.0 ** np.max(rb.dinf(q, p))
-        if method in ("pfr", "rs") and exp_cost > 2**22:
-            rows.append((label, method, "-", "-", f"skipped: ~{exp_cost:.3g} steps per message"))
+        if method in ("pfr", "rs") and typical > 2**22:
+            rows.append((label, method, "-", "-", f"not run: ~{typical:.3g} steps per message"))
             continue
-        m = n if method in ("as*", "ad*") or exp_cost < 2**12 else max(20, int(n * 2**12 / exp_cost))
-        qm = type(q)(*(np.broadcast_to(a, (n,))[:m] for a in q.params())) if q.shape else q
-        df = rb.simulate(method, qm, p, np.arange(m), max_steps=BASELINE_BUDGET)
+        df = rb.simulate(method, q, p, np.arange(n), max_steps=BASELINE_BUDGET)
         ok = df[~df.censored]
         rows.append((label, method, f"{ok.steps.mean():.2f}", f"{ok.nbits.mean():.2f}",
-                     f"{len(df)} messages, {df.censored.sum()} censored, mean KL {df.kl.mean():.2f}"))
+                     f"{len(df)} messages, {int(df.censored.sum())} censored, mean KL {df.kl.mean():.2f}"))
 print(pd.DataFrame(rows, columns=["setting", "method", "mean steps", "mean bits", "note"]).to_string(index=False))
