@@ -78,46 +78,6 @@ def _grow(ws, used):
 
 
 @njit(cache=True, inline="always")
-def _heap_push(hb, hn, size, bound, node):
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hb[parent] >= bound:
-            break
-        hb[i] = hb[parent]
-        hn[i] = hn[parent]
-        i = parent
-    hb[i] = bound
-    hn[i] = node
-    return size + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(hb, hn, size):
-    """Remove the top; the caller has read hb[0], hn[0]. Returns the new size."""
-    size -= 1
-    if size == 0:
-        return 0
-    bound = hb[size]
-    node = hn[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and hb[child + 1] > hb[child]:
-            child += 1
-        if hb[child] <= bound:
-            break
-        hb[i] = hb[child]
-        hn[i] = hn[child]
-        i = child
-    hb[i] = bound
-    hn[i] = node
-    return size
-
-
-@njit(cache=True, inline="always")
 def child_log_mass(rule, lm, u, bit):
     """log P of child ``bit`` of a region of log-mass ``lm`` whose sample used the uniform u.
 
@@ -148,7 +108,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
         if used + 2 > capacity:  # a step adds at most two nodes: let the caller grow the arena
             return NEED_SPACE, size, used, lb, best, best_z, steps
         n = hn[0]
-        # pop the top (_heap_pop written out: an inlined call made Numba count references to hb
+        # pop the top (written out: an inlined heap function made Numba count references to hb
         # and hn with atomic operations on every step)
         size -= 1
         if size > 0:
@@ -217,7 +177,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
             link[used] = 2 * n + bit
             dep[used] = dep[n] + 1
             key[used] = kc
-            # push (_heap_push written out, as the pop above)
+            # push (written out, as the pop above)
             i = size
             while i > 0:
                 parent = (i - 1) >> 1
@@ -258,7 +218,9 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     # np.int64(...) rather than literals: a literal argument would make Numba compile a second,
     # literal-typed copy of _steps while it infers the loop's types
     used = np.int64(1)
-    size = _heap_push(hb, hn, 0, g0 + sup_logr(fam, prm, lo, hi), 0)
+    hb[0] = g0 + sup_logr(fam, prm, lo, hi)  # the heap holds the root alone
+    hn[0] = 0
+    size = np.int64(1)
 
     lb = NINF
     best = np.int64(-1)
