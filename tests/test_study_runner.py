@@ -224,3 +224,26 @@ def test_cli_list_names_methods_families_and_constructions(capsys):
     for word in ("as*", "dad*", "orc", "Laplace/Laplace", "Triangular/Uniform", "fixed_kl", "gaussian_channel",
                  "explicit", "runtime_vs_dinf"):
         assert word in out
+
+
+def test_git_dirty_means_code_not_outputs(tmp_path):
+    """A study rewrites results/ and figures/; only other tracked changes make a run dirty."""
+    import subprocess
+
+    from rec_bench.study.provenance import git_state
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for name in ("code.py", "results/r.parquet", "figures/f.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("v1")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert git_state(tmp_path)[1] is False
+    (tmp_path / "results/r.parquet").write_text("v2")
+    (tmp_path / "figures/f.png").write_text("v2")
+    assert git_state(tmp_path)[1] is False
+    (tmp_path / "code.py").write_text("v2")
+    assert git_state(tmp_path)[1] is True

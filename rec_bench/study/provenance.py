@@ -20,22 +20,29 @@ def _version(name):
 
 
 def git_state(where=None):
-    """(commit, dirty) of the repository holding the rec_bench package, or (None, None)."""
+    """(commit, dirty) of the repository holding the rec_bench package, or (None, None).
+
+    ``dirty`` says whether tracked files other than study outputs (results/, figures/) differ from
+    the commit: whether the code and specs that ran are the committed ones. Outputs are left out
+    because a study rewrites them, and a run of several specs would otherwise see its own results.
+    """
     where = Path(where or Path(__file__).resolve().parents[2])
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                 ":(exclude)results", ":(exclude)figures"], cwd=where,
                                 capture_output=True, text=True, timeout=10).stdout
         return commit, bool(status.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None
 
 
-def provenance(spec, text, sha, spec_path, start, end, extra=None):
+def provenance(spec, text, sha, spec_path, start, end, extra=None, git=None):
+    """The provenance record; ``git`` is the (commit, dirty) pair read when the run started."""
     from .. import __version__
 
-    commit, dirty = git_state()
+    commit, dirty = git_state() if git is None else git
     return {
         "rec_bench_version": __version__,
         "git_commit": commit,

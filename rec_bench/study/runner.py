@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .cells import expand
-from .provenance import METADATA_KEY, provenance
+from .provenance import METADATA_KEY, git_state, provenance
 from .schema import load_spec
 
 RESULT_COLUMNS = ["rep", "seed", "kl", "dinf", "steps", "samples_drawn", "nbits", "ideal_bits", "sample",
@@ -219,6 +219,7 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
     ``stop_after_cells`` (for tests) raises KeyboardInterrupt once that many new cells are written.
     """
     start = datetime.now(timezone.utc)
+    git = git_state()  # before any output is touched: the code this run starts from
     spec, text, sha = load_spec(spec_path)
     cells = expand(spec, spec_path)
     output = Path(out or spec["output"])
@@ -278,7 +279,7 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
     frame = pd.concat([done[c.id] for c in cells], ignore_index=True)
     frame = frame.sort_values(["cell_index", "rep"], kind="stable").reset_index(drop=True)
     end = datetime.now(timezone.utc)
-    meta = provenance(spec, text, sha, spec_path, start, end,
+    meta = provenance(spec, text, sha, spec_path, start, end, git=git,
                       extra={"backend": backend, "cells": len(cells), "cells_reused": reused,
                              "rows": len(frame), "censored_rows": int(frame["censored"].sum())})
     table = pa.Table.from_pandas(frame, preserve_index=False)
