@@ -97,8 +97,9 @@ def _seed(seed):
     return np.uint64(int(seed))
 
 
-def _options(m, code, depth, bits):
-    """Validated (code object, compiled option, option value) for method ``m``."""
+def method_options(m, code, depth, bits):
+    """Validated (code object, compiled option, option value) for method ``m``: the shared check of
+    encode, decode and simulate."""
     if m.option == "depth":
         if depth is None or int(depth) != depth or not 0 <= depth <= 1023:
             raise ValueError(f"{m.name} needs depth=D, an integer in [0, 1023], got {depth!r}")
@@ -112,7 +113,8 @@ def _options(m, code, depth, bits):
     return C.universal(code), 0, None
 
 
-def _budget(max_steps):
+def step_budget(max_steps):
+    """The per-message step budget: ``max_steps`` validated, or the default."""
     if max_steps is None:
         return DEFAULT_MAX_STEPS
     if int(max_steps) != max_steps or max_steps < 1:
@@ -128,11 +130,11 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-delta", de
     steps raises :class:`BudgetExceeded`.
     """
     m = method_spec(method)
-    coder, option, opt_value = _options(m, code, depth, bits)
+    coder, option, opt_value = method_options(m, code, depth, bits)
     pair = resolve(q, p)
     if pair.shape != ():
         raise ValueError(f"encode takes one target, got parameters of shape {pair.shape}; use simulate for many")
-    budget = _budget(max_steps)
+    budget = step_budget(max_steps)
     status, steps, drawn, z, _, log2_index, node, ws = batch.run_one(
         m.id, pair.family, pair.params[0], _seed(seed), budget, option, tree.new_workspace(1024)
     )
@@ -171,7 +173,7 @@ def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None)
         bits = c.option if option == "bits" and bits is None else bits
         data = c.bits
     m = method_spec("ad*" if method is None else method)
-    coder, _, _ = _options(m, "elias-delta" if code in (None, "fixed") else code, depth, bits)
+    coder, _, _ = method_options(m, "elias-delta" if code in (None, "fixed") else code, depth, bits)
     seed = _seed(0 if seed is None else seed)
     fam, loc, scale = proposal_family(p)
 

@@ -7,7 +7,6 @@ from .pairs import FAMILIES, resolve
 from .search import batch
 
 LN2 = np.log(2.0)
-COLUMNS = ["seed", "kl", "dinf", "steps", "samples_drawn", "nbits", "ideal_bits", "sample", "censored"]
 
 
 def _seeds(seeds):
@@ -29,8 +28,8 @@ def simulate(method, q, p, seeds, *, max_steps=None, code="elias-delta", depth=N
     import pandas as pd  # imported here, not at module level: it costs ~0.4 s of `import rec_bench`
 
     m = codecs.method_spec(method)
-    coder, option, _ = codecs._options(m, code, depth, bits)
-    budget = codecs._budget(max_steps)
+    coder, option, _ = codecs.method_options(m, code, depth, bits)
+    budget = codecs.step_budget(max_steps)
     s = _seeds(seeds)
     pair = resolve(q, p, shape=s.shape)
     s = np.array(np.broadcast_to(s, pair.shape).ravel())  # writable: one compiled signature

@@ -11,7 +11,7 @@ import math
 
 from numba import njit
 
-from .._math import LOG2, LOG_HALF, NINF, log1mexp, logaddexp
+from .._math import LOG2, LOG_HALF, log1mexp, logaddexp
 from . import gaussian, laplace, triangular
 
 FAMILIES = (gaussian, laplace, triangular)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..bias import bias_of_samples, ks_quantile
+from ..bias import bias_of_samples
 from . import register
 from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..study.summary import cell_stats
 from . import register
-from ._style import METHOD_LABELS, color, draw_series, method_order, setup
+from ._style import METHOD_LABELS, draw_series, method_order, setup
 
 
 def _bounds(ax, k, c, lw=1.0):

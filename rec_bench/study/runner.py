@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -32,9 +31,6 @@ import pyarrow.parquet as pq
 from .cells import expand
 from .provenance import METADATA_KEY, git_state, provenance
 from .schema import load_spec
-
-RESULT_COLUMNS = ["rep", "seed", "kl", "dinf", "steps", "samples_drawn", "nbits", "ideal_bits", "sample",
-                  "censored", "censor"]
 
 
 # ----------------------------------------------------------------------------------------- workers

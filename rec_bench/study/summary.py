@@ -9,7 +9,6 @@ the censored fraction. Codelength statistics use uncensored rows only.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 EXACT_LINEAR = ("as*", "ad*")  # runtime linear in D_inf: fitted
 EXPONENTIAL = ("rs", "pfr")  # runtime 2^D_inf
