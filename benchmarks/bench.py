@@ -35,13 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
+import rec_bench as rb
+from rec_bench.methods import EXPONENTIAL
+
 ROOT = Path(__file__).resolve().parents[1]
 KL_BITS = 2.0
 DINFS = (5.0, 10.0, 20.0, 30.0, 50.0)
 EXP_COST_MAX_DINF = 20.0  # RS and PFR: 2^D_inf steps per message
 DAD_DEPTH = 30
 LIST_BITS = 12
-METHODS = ("as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc")
+METHODS = tuple(rb.METHODS)  # every registered method
 
 WARM_START_CODE = """
 import time
@@ -68,11 +71,10 @@ print(t1 - t0, t2 - t1, t3 - t2)
 
 
 def method_options(method):
-    if method == "dad*":
-        return {"depth": DAD_DEPTH}
-    if method in ("orc", "mrc"):
-        return {"bits": LIST_BITS}
-    if method in ("rs", "pfr"):
+    m = rb.METHODS[method]
+    if m.option is not None:
+        return {m.option.name: {"depth": DAD_DEPTH, "bits": LIST_BITS}.get(m.option.name, m.option.default)}
+    if m.runtime == EXPONENTIAL:
         return {"max_steps": 2**27}
     return {}
 
@@ -106,11 +108,11 @@ def bench_methods(cfg, rows):
     for method in METHODS:
         opts = method_options(method)
         for d in DINFS:
-            if method in ("rs", "pfr") and d > EXP_COST_MAX_DINF:
+            if rb.METHODS[method].runtime == EXPONENTIAL and d > EXP_COST_MAX_DINF:
                 continue
             q, p = rb.fixed_kl(KL_BITS, d)
             # warm-up + pilot: how long does one message take?
-            n0 = 2 if method in ("rs", "pfr") and d >= 20 else 20
+            n0 = 2 if rb.METHODS[method].runtime == EXPONENTIAL and d >= 20 else 20
             rb.simulate(method, q, p, np.arange(n0), **opts)
             t0 = time.perf_counter()
             rb.simulate(method, q, p, np.arange(n0), **opts)

@@ -7,14 +7,15 @@ from . import _cache
 
 _cache.refresh()  # before any kernel is loaded from Numba's on-disk cache
 
-from .codecs import DEFAULT_MAX_STEPS, METHODS, BudgetExceeded, Code, decode, encode
-from .pairs import Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl
+from .codecs import DEFAULT_MAX_STEPS, BudgetExceeded, Code, decode, encode
+from .methods import METHODS
+from .pairs import Custom, Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl
 from .simulate import simulate
 from ._warmup import warmup
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Normal", "Laplace", "Uniform", "Triangular", "kl", "dinf", "fixed_kl", "gaussian_channel",
+    "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "fixed_kl", "gaussian_channel",
     "encode", "decode", "Code", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate", "warmup",
 ]

@@ -4,11 +4,11 @@
 def warmup():
     """Run one tiny message per method through ``simulate``, ``encode`` and ``decode``."""
     from . import Normal, decode, encode, simulate
-    from .codecs import METHODS
+    from .methods import METHODS, default_options
 
     q, p = Normal(0.3, 0.8), Normal(0.0, 1.0)
-    for name, m in METHODS.items():
-        opts = {"depth": 4} if m.option == "depth" else {"bits": 2} if m.option == "bits" else {}
+    for name in METHODS:
+        opts = default_options(name)  # small: no warm-up runs a long message
         simulate(name, q, p, [0], **opts)
         code = encode(q, p, name, 0, **opts)
         decode(code, p)

@@ -35,7 +35,7 @@ def _plot(a):
 
 
 def _list(a):
-    from .codecs import METHODS
+    from .methods import METHODS
     from .pairs import FAMILY_NAMES
     from .plots import load_all
     from .study import CONSTRUCTIONS
@@ -43,7 +43,7 @@ def _list(a):
     print("methods:")
     for m in METHODS.values():
         kind = "exact" if m.exact else "approximate"
-        opt = f", option {m.option}=" if m.option else ""
+        opt = f", option {m.option.name}=" if m.option else ""
         print(f"  {m.name:5s} {kind}{opt}: {m.summary} ({m.reference})")
     print("pair families (target/proposal):")
     for f in FAMILY_NAMES:

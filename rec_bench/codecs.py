@@ -1,8 +1,9 @@
-"""Codecs: every method behind one symmetric API (``encode`` / ``decode``) and a method registry.
+"""Codecs: every method behind one symmetric API (``encode`` / ``decode``).
 
 ``encode(q, p, method, seed)`` runs the search and returns a :class:`Code` whose ``bits`` are a
 real prefix-free bit string; ``decode(bits, p, method, seed)`` turns those bits back into exactly
 ``code.sample`` knowing only the proposal P, the method (with its options) and the shared seed.
+What each method is and how its index is coded comes from the registry, rec_bench.methods.
 """
 
 import math
@@ -11,53 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import codes as C
+from .methods import METHODS, method_spec, resolve_options
 from .pairs import proposal_family, resolve
-from .search import batch, lists, tree
+from .search import INTERRUPTED, OK, batch, lists, tree
 
 DEFAULT_MAX_STEPS = 2**22
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    id: int
-    exact: bool
-    summary: str
-    reference: str
-    option: str | None = None  # "depth" (DAD*) or "bits" (ORC, MRC): a fixed-length code's size
-
-    @property
-    def tree(self):
-        return self.id in batch.TREE_METHODS
-
-
-METHODS = {
-    m.name: m
-    for m in (
-        Method("as*", batch.AS, True, "A* coding, splitting each region at its own sample",
-               "Flamich, Markou and Hernandez-Lobato 2022"),
-        Method("ad*", batch.AD, True, "A* coding with dyadic splits at P's median of each region",
-               "Flamich, Markou and Hernandez-Lobato 2022"),
-        Method("dad*", batch.DAD, False, "AD* with the tree cut at depth D; fixed (D + 1)-bit code",
-               "Flamich, Markou and Hernandez-Lobato 2022", option="depth"),
-        Method("pfr", batch.PFR, True, "global A* coding = Poisson functional representation",
-               "Li and El Gamal 2018; Maddison, Tarlow and Minka 2014"),
-        Method("rs", batch.RS, True, "rejection sampling, sending the accepted candidate's index",
-               "Harsha et al. 2007"),
-        Method("orc", batch.ORC, False, "ordered random coding over 2^K candidates; K-bit code",
-               "Theis and Yosri 2022", option="bits"),
-        Method("mrc", batch.MRC, False, "minimal random coding over 2^K candidates; K-bit code",
-               "Havasi, Peharz and Hernandez-Lobato 2019", option="bits"),
-    )
-}
-
-
-def method_spec(name):
-    """The :class:`Method` called ``name`` (case-insensitive), or a ValueError listing them."""
-    key = str(name).lower()
-    if key not in METHODS:
-        raise ValueError(f"unknown method {name!r}; available methods: {', '.join(METHODS)}")
-    return METHODS[key]
+MAX_STEPS_LIMIT = 2**62
 
 
 class BudgetExceeded(RuntimeError):
@@ -97,48 +57,49 @@ def _seed(seed):
     return np.uint64(int(seed))
 
 
-def method_options(m, code, depth, bits):
-    """Validated (code object, compiled option, option value) for method ``m``: the shared check of
-    encode, decode and simulate."""
-    if m.option == "depth":
-        if depth is None or int(depth) != depth or not 0 <= depth <= 1023:
-            raise ValueError(f"{m.name} needs depth=D, an integer in [0, 1023], got {depth!r}")
-        return C.FixedLength(int(depth) + 1), int(depth), int(depth)
-    if m.option == "bits":
-        if bits is None or int(bits) != bits or not 1 <= bits <= 40:
-            raise ValueError(f"{m.name} needs bits=K, an integer in [1, 40] (2^K candidates), got {bits!r}")
-        return C.FixedLength(int(bits)), 2 ** int(bits), int(bits)
-    if depth is not None or bits is not None:
-        raise ValueError(f"{m.name} takes no depth or bits option")
-    return C.universal(code), 0, None
+def method_options(method, code=None, depth=None, bits=None):
+    """Validated (code object, compiled option, option value) for ``method``: the shared check of
+    encode, decode and simulate. Options that do not apply to the method are refused."""
+    r = resolve_options(method, code, depth, bits)
+    return r.coder, r.kernel_option, r.value
 
 
 def step_budget(max_steps):
     """The per-message step budget: ``max_steps`` validated, or the default."""
     if max_steps is None:
         return DEFAULT_MAX_STEPS
-    if int(max_steps) != max_steps or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if isinstance(max_steps, (bool, np.bool_)) or not _integer(max_steps) or not 1 <= max_steps <= MAX_STEPS_LIMIT:
+        raise ValueError(f"max_steps must be an integer in [1, 2**62], got {max_steps!r}")
     return int(max_steps)
 
 
-def encode(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-delta", depth=None, bits=None):
+def _integer(v):
+    try:
+        return int(v) == v
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None):
     """Encode one sample of Q, using proposal P and the shared ``seed``; returns a :class:`Code`.
 
-    ``depth`` is DAD*'s tree depth D, ``bits`` the K of ORC and MRC (2^K candidates); other methods
-    write their index with the universal ``code``. A search that needs more than ``max_steps``
-    steps raises :class:`BudgetExceeded`.
+    ``depth`` is DAD*'s tree depth D, ``bits`` the K of ORC and MRC (2^K candidates); the other
+    methods write their index with the universal ``code`` ("elias-delta", the default, or
+    "elias-gamma"). An option the method does not take is refused. A search that needs more than
+    ``max_steps`` steps raises :class:`BudgetExceeded`.
     """
-    m = method_spec(method)
-    coder, option, opt_value = method_options(m, code, depth, bits)
+    r = resolve_options(method, code, depth, bits)
+    m = r.method
     pair = resolve(q, p)
     if pair.shape != ():
         raise ValueError(f"encode takes one target, got parameters of shape {pair.shape}; use simulate for many")
     budget = step_budget(max_steps)
-    status, steps, drawn, z, _, log2_index, node, ws = batch.run_one(
-        m.id, pair.family, pair.params[0], _seed(seed), budget, option, tree.new_workspace(1024)
+    status, steps, drawn, z, _, log2_index, node, ws = batch.run_single(
+        m.id, pair.family, pair.params[0], _seed(seed), budget, r.kernel_option, tree.new_workspace(1024)
     )
-    if status != batch.OK:
+    if status == INTERRUPTED:
+        raise KeyboardInterrupt
+    if status != OK:
         raise BudgetExceeded(
             f"{m.name} did not finish within max_steps={budget} steps "
             f"(D_inf = {pair.params[0, 0] / math.log(2):.4g} bits); raise max_steps"
@@ -147,48 +108,51 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-delta", de
         index = int("1" + "".join(map(str, tree.path_of(ws, node))), 2)
     else:
         index = int(node)
-    if m.option == "bits":
-        bitstring = coder.encode(index - 1)
-    else:
-        bitstring = coder.encode(index)
+    bitstring = r.coder.encode(index - m.index_offset)
     sample = float(pair.loc[0]) + float(pair.scale[0]) * float(z)
     return Code(m.name, C.pack(bitstring), len(bitstring), sample, int(steps), int(drawn), index,
-                float(log2_index), int(seed), coder.name, opt_value)
+                float(log2_index), int(seed), r.coder.name, r.value)
 
 
 def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None):
-    """The sample encoded in ``data`` (bytes, or a :class:`Code`), knowing only P and the seed.
+    """The sample encoded in ``data``, knowing only P, the method (with its options) and the seed.
 
-    Takes the same options as :func:`encode`. ``method``, ``seed`` and the options default to those
-    of a :class:`Code` passed as ``data``; with plain bytes they default to "ad*", 0 and
-    "elias-delta". A truncated, malformed or padded-out code raises ValueError.
+    ``data`` is the code's bytes, and then ``method`` and ``seed`` must be given (a default would
+    silently decode another sample), with the options encode took; or a :class:`Code`, which
+    carries them. A truncated, malformed or padded-out code raises ValueError.
     """
     if isinstance(data, Code):
         c = data
         method = c.method if method is None else method
         seed = c.seed if seed is None else seed
-        code = c.code if code is None else code
-        option = method_spec(method).option
-        depth = c.option if option == "depth" and depth is None else depth
-        bits = c.option if option == "bits" and bits is None else bits
+        m = method_spec(method)
+        if m.name != c.method:
+            raise ValueError(f"this Code was made by {c.method}, not {m.name}")
+        if m.option is None:
+            code = c.code if code is None else code
+        elif m.option.name == "depth":
+            depth = c.option if depth is None else depth
+        else:
+            bits = c.option if bits is None else bits
         data = c.bits
-    m = method_spec("ad*" if method is None else method)
-    coder, _, _ = method_options(m, "elias-delta" if code in (None, "fixed") else code, depth, bits)
-    seed = _seed(0 if seed is None else seed)
+    if method is None or seed is None:
+        raise ValueError("decode needs the method and the seed the code was made with "
+                         "(decode(data, p, method, seed, ...))")
+    r = resolve_options(method, code, depth, bits)
+    m = r.method
+    seed = _seed(seed)
     fam, loc, scale = proposal_family(p)
 
     stream = C.unpack(data)
-    index, used = coder.decode(stream)
+    index, used = r.coder.decode(stream)
     C.check_padding(stream, used)
-    if m.option == "bits":
-        index += 1
+    index += m.index_offset
     if index < 1:
         raise ValueError("corrupted code: heap index 0 names no node")
     if m.tree:
         path = np.frombuffer(format(index, "b")[1:].encode(), np.uint8) - ord("0")
-        rule = tree.SPLIT_AT_SAMPLE if m.id == batch.AS else tree.SPLIT_AT_MEDIAN
-        status, z = tree.decode_walk(fam, np.zeros(4), seed, rule, np.ascontiguousarray(path, np.uint8))
-        if status != tree.OK:
+        status, z = tree.decode_walk(fam, seed, m.split, np.ascontiguousarray(path, np.uint8))
+        if status != OK:
             raise ValueError("corrupted code: its path leads to a region of zero probability")
     else:
         if index >= 2**63:

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 import rec_bench as rb
 from rec_bench import codes as C
-from rec_bench.codecs import METHODS
+from rec_bench.methods import METHODS, default_options
 
-OPTIONS = {"dad*": {"depth": 12}, "orc": {"bits": 6}, "mrc": {"bits": 6}}
+# larger code sizes than the registry's defaults for the fixed-length methods here; any method
+# added to the registry is tested with its default options
+OPTIONS = {m: default_options(m) for m in METHODS} | {"dad*": {"depth": 12}, "orc": {"bits": 6}, "mrc": {"bits": 6}}
 
 finite = dict(allow_nan=False, allow_infinity=False)
 
@@ -65,7 +67,7 @@ def test_baselines_round_trip_at_moderate_dinf(method):
         assert rb.decode(code.bits, p, method, seed) == code.sample
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc"])
+@pytest.mark.parametrize("method", list(METHODS))
 def test_encode_agrees_with_simulate(method):
     q, p = rb.Normal(0.4, 0.5), rb.Normal(0.1, 1.1)
     df = rb.simulate(method, q, p, np.arange(200), **OPTIONS.get(method, {}))

@@ -14,24 +14,31 @@ Q, P = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
     [
         (lambda: rb.encode(Q, P, "a-star"), r"unknown method 'a-star'; available methods: as\*, ad\*"),
         (lambda: rb.simulate("bogus", Q, P, [0]), "unknown method 'bogus'"),
-        (lambda: rb.decode(b"\x80", P, "bogus"), "unknown method"),
-        (lambda: rb.encode(Q, P, "dad*"), r"dad\* needs depth=D"),
-        (lambda: rb.encode(Q, P, "dad*", depth=-1), r"dad\* needs depth=D"),
-        (lambda: rb.encode(Q, P, "orc"), r"orc needs bits=K"),
-        (lambda: rb.encode(Q, P, "mrc", bits=2.5), r"mrc needs bits=K"),
-        (lambda: rb.encode(Q, P, "ad*", depth=3), r"ad\* takes no depth or bits option"),
+        (lambda: rb.decode(b"\x80", P, "bogus", 0), "unknown method"),
+        (lambda: rb.encode(Q, P, "dad*"), r"dad\* needs depth=<int in \[0, 1023\]>"),
+        (lambda: rb.encode(Q, P, "dad*", depth=-1), r"dad\* needs depth to be an integer in \[0, 1023\]"),
+        (lambda: rb.encode(Q, P, "orc"), r"orc needs bits=<int in \[1, 40\]>"),
+        (lambda: rb.encode(Q, P, "mrc", bits=2.5), r"mrc needs bits to be an integer in \[1, 40\].*got 2\.5"),
+        (lambda: rb.encode(Q, P, "ad*", depth=3), r"ad\* takes no depth= option"),
+        (lambda: rb.encode(Q, P, "orc", bits=3, depth=3), r"orc takes bits=, not depth="),
+        (lambda: rb.encode(Q, P, "dad*", depth=3, code="elias-gamma"), r"dad\* writes a fixed-length code .* no code="),
+        (lambda: rb.decode(b"\x80", P, "ad*", 0, code="fixed"), r"unknown code 'fixed'"),
+        (lambda: rb.decode(b"\x80", P, "ad*"), r"decode needs the method and the seed"),
+        (lambda: rb.decode(b"\x80", P, seed=3), r"decode needs the method and the seed"),
+        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2.5), "max_steps must be an integer"),
+        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2**63), r"max_steps must be an integer in \[1, 2\*\*62\]"),
         (lambda: rb.encode(Q, P, "ad*", seed=-1), r"seed must be in \[0, 2\*\*64\)"),
         (lambda: rb.encode(Q, P, "ad*", seed=2**64), r"seed must be in"),
         (lambda: rb.encode(Q, P, "ad*", seed=1.5), "seed must be an integer"),
-        (lambda: rb.encode(Q, P, "ad*", max_steps=0), "max_steps must be a positive integer"),
+        (lambda: rb.encode(Q, P, "ad*", max_steps=0), "max_steps must be an integer in"),
         (lambda: rb.encode(Q, P, "ad*", code="huffman"), "unknown code 'huffman'"),
         (lambda: rb.encode(rb.Normal([0.1, 0.2], 0.5), P), r"encode takes one target, got parameters of shape \(2,\)"),
         (lambda: rb.simulate("ad*", Q, P, [0.5]), "seeds must be integers"),
         (lambda: rb.simulate("ad*", Q, P, [-3]), "seeds must be non-negative"),
         (lambda: rb.simulate("ad*", rb.Normal([0, 1], 0.5), P, [1, 2, 3]), "broadcast"),
-        (lambda: rb.decode(b"\x80", rb.Normal([0, 1], 1.0)), "scalar parameters"),
-        (lambda: rb.decode(b"\x80", rb.Triangular()), "unsupported proposal Triangular"),
-        (lambda: rb.decode("0101", P), "a code is bytes"),
+        (lambda: rb.decode(b"\x80", rb.Normal([0, 1], 1.0), "ad*", 0), "scalar parameters"),
+        (lambda: rb.decode(b"\x80", rb.Triangular(), "ad*", 0), "unsupported proposal Triangular"),
+        (lambda: rb.decode("0101", P, "ad*", 0), "a code is bytes"),
     ],
 )
 def test_bad_input_names_the_problem(call, message):
@@ -58,6 +65,18 @@ def test_a_search_over_budget_is_censored_in_simulate():
     assert (cens.steps == 4096).all() and cens["sample"].isna().all() and cens.nbits.isna().all()
     done = df[~df.censored]
     assert done["sample"].notna().all() and (done.steps <= 4096).all()
+
+
+@pytest.mark.parametrize("method", ["orc", "mrc"])
+def test_orc_and_mrc_honour_the_step_budget(method):
+    """2^30 candidates would take about a minute; a budget of 1000 stops the search at once."""
+    with pytest.raises(rb.BudgetExceeded, match=f"{method} did not finish within max_steps=1000"):
+        rb.encode(Q, P, method, 0, bits=30, max_steps=1000)
+    df = rb.simulate(method, Q, P, np.arange(3), bits=30, max_steps=1000)
+    assert df.censored.all() and (df.steps == 1000).all() and df["sample"].isna().all()
+    # within the budget nothing changes: 2^4 candidates under a budget of 16 run to the end
+    full = rb.simulate(method, Q, P, np.arange(50), bits=4, max_steps=16)
+    assert not full.censored.any() and (full.steps == 16).all()
 
 
 def test_the_default_budget_is_generous_but_finite():

@@ -9,7 +9,7 @@ from numba import njit
 from scipy import integrate, optimize, special, stats
 
 import rec_bench as rb
-from rec_bench.pairs import kernels, resolve
+from rec_bench.pairs import gaussian, kernels, laplace, registry, resolve, triangular
 
 LN2 = math.log(2)
 
@@ -104,10 +104,10 @@ def _ppfs(fam, lp):
     return kernels.ppf_logcdf(fam, lp), kernels.ppf_logsf(fam, lp)
 
 
-STANDARD = {
-    kernels.NORMAL: stats.norm(),
-    kernels.LAPLACE: stats.laplace(),
-    kernels.TRIANGULAR: stats.uniform(),
+STANDARD = {  # family number -> its standard proposal
+    registry.FAMILIES.index(gaussian): stats.norm(),
+    registry.FAMILIES.index(laplace): stats.laplace(),
+    registry.FAMILIES.index(triangular): stats.uniform(),
 }
 
 

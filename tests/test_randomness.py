@@ -68,7 +68,7 @@ def test_decoder_walks_paths_deeper_than_64_bits():
     d = code.index.bit_length() - 1
     k = code.index - 2**d
     assert k * 2.0**-d <= code.sample <= (k + 1) * 2.0**-d
-    status, z = tree.decode_walk(2, np.zeros(4), np.uint64(11), tree.SPLIT_AT_MEDIAN,
+    status, z = tree.decode_walk(2, np.uint64(11), tree.SPLIT_AT_MEDIAN,
                                  np.frombuffer(format(code.index, "b")[1:].encode(), np.uint8) - 48)
     assert status == tree.OK and z == code.sample
 

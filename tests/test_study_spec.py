@@ -25,7 +25,7 @@ BAD = {  # spec text -> (key path expected in the message, words expected in the
                          "needs exactly one of 'depth'"),
     "orc_bits_too_big": (GOOD.replace("bits: [4]", "bits: [50]"), "methods[2].bits[0]", "maximum"),
     "exact_with_depth": (GOOD.replace("[as*,", "[{name: as*, depth: 3},"), "methods[0].depth",
-                         "exact and takes no code size"),
+                         "takes no code size"),
     "infeasible_dinf": (GOOD.replace("dinf: [3, 8]", "dinf: [2, 8]"), "pairs.dinf[0]", "not above 2.704"),
     "unknown_key": (GOOD + "budget: 3\n", "<top level>", "'budget' was unexpected"),
     "bad_plot_kind": (GOOD.replace("runtime_vs_dinf", "pie_chart"), "plots[0].kind", "is not one of"),

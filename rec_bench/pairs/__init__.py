@@ -1,7 +1,9 @@
 """Target/proposal pairs: which families are supported, their divergences, and their kernel form.
 
-Supported pairs (target / proposal): Normal / Normal with any parameters, Laplace / Laplace, and
-Triangular / Uniform. A pair with an infinite D_inf is refused with a ValueError that names why.
+Supported pairs (target / proposal): Normal / Normal with any parameters, Laplace / Laplace,
+Triangular / Uniform, and a user-defined ``Custom`` target against a Normal, Laplace or Uniform
+proposal (rec_bench.pairs.custom). A pair with an infinite D_inf is refused with a ValueError that
+names why. The families are listed in rec_bench.pairs.registry.
 """
 
 from typing import NamedTuple
@@ -9,18 +11,16 @@ from typing import NamedTuple
 import numpy as np
 
 from .constructions import fixed_kl, gaussian_channel
+from .custom import Custom
 from .distributions import Laplace, Normal, Triangular, Uniform
-from .kernels import FAMILIES
+from .registry import FAMILIES, FAMILY_NAMES
 
 LN2 = np.log(2.0)
 
 __all__ = [
-    "Normal", "Laplace", "Uniform", "Triangular", "kl", "dinf", "resolve", "Pair",
+    "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "resolve", "Pair",
     "fixed_kl", "gaussian_channel", "FAMILY_NAMES",
 ]
-
-FAMILY_NAMES = tuple(f"{m.TARGET.__name__}/{m.PROPOSAL.__name__}" for m in FAMILIES)
-
 
 def family_of(q, p):
     """The family number of the pair (q, p), or a ValueError naming the supported pairs."""
@@ -80,7 +80,11 @@ def resolve(q, p, shape=None):
 
 
 def proposal_family(p):
-    """(family, loc, scale) of a proposal alone: all a decoder knows."""
+    """(family, loc, scale) of a proposal alone: all a decoder knows.
+
+    The first family of each proposal in the registry is a built-in one; the custom families share
+    its compiled proposal functions, so a decoder needs nothing of the target.
+    """
     for i, module in enumerate(FAMILIES):
         if type(p) is module.PROPOSAL:
             loc, scale = module.proposal_map(p)

@@ -1,4 +1,4 @@
-"""The two Gaussian constructions the studies sweep (DESIGN.md section 2). Arguments in bits."""
+"""The two Gaussian constructions the studies sweep. Arguments in bits."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Normal target against a Normal proposal (DESIGN.md section 2).
+"""Normal target against a Normal proposal.
 
 In the proposal's standard coordinates z = (x - m) / s the pair is Q = N(mu, sigma^2), P = N(0, 1):
 

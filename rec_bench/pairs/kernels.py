@@ -1,89 +1,55 @@
 """Compiled dispatch over pair families, and the interval operations every search uses.
 
-A pair reaches compiled code as a family number and a row of four float64 parameters whose first
-entry is D_inf in nats (see each family module). All work happens in the proposal's standard
-coordinates. A region [a, b] is carried as its endpoints' coordinates, log-CDFs and log-survivals
-(DESIGN.md section 8) together with its log-mass, so that truncated draws and medians are formed
-from whichever tail is small and stay exact far into the tails.
+A pair reaches compiled code as a family number (its position in rec_bench.pairs.registry) and a
+row of four float64 parameters whose first entry is D_inf in nats. Each per-family function below
+is an if-chain over the registry built by rec_bench._dispatch, inlined into the kernels. All work
+happens in the proposal's standard coordinates. A region [a, b] is carried as its endpoints'
+coordinates, log-CDFs and log-survivals together with its log-mass, so that truncated draws and
+medians are formed from whichever tail is small and stay exact far into the tails.
 """
 
 import math
 
 from numba import njit
 
+from .._dispatch import chain
 from .._math import LOG2, LOG_HALF, log1mexp, logaddexp
-from . import gaussian, laplace, triangular
-
-FAMILIES = (gaussian, laplace, triangular)
-NORMAL, LAPLACE, TRIANGULAR = 0, 1, 2
+from .registry import FAMILIES
 
 
-@njit(cache=True, inline="always")
-def logr(fam, prm, z):
-    """log dQ/dP at z."""
-    if fam == NORMAL:
-        return gaussian.logr(prm, z)
-    if fam == LAPLACE:
-        return laplace.logr(prm, z)
-    return triangular.logr(prm, z)
+def _default_sup_logr(family):
+    logr_, mode_ = family.logr, family.mode
+
+    @njit(inline="always")
+    def sup_logr(prm, a, b):
+        return logr_(prm, min(max(mode_(prm), a), b))
+
+    return sup_logr
 
 
-@njit(cache=True, inline="always")
-def sup_logr(fam, prm, a, b):
-    """sup of log r over [a, b]: r is unimodal, so it is log r at the mode clipped into [a, b]."""
-    if fam == NORMAL:
-        m = gaussian.mode(prm)
-    elif fam == LAPLACE:
-        m = laplace.mode(prm)
-    else:
-        m = triangular.mode(prm)
-    return logr(fam, prm, min(max(m, a), b))
+def _support(family):
+    lower, upper = float(family.LOWER), float(family.UPPER)
+
+    @njit(inline="always")
+    def support():
+        return lower, upper
+
+    return support
 
 
-@njit(cache=True, inline="always")
-def logcdf(fam, z):
-    if fam == NORMAL:
-        return gaussian.logcdf(z)
-    if fam == LAPLACE:
-        return laplace.logcdf(z)
-    return triangular.logcdf(z)
+def _each(attribute):
+    return [getattr(f, attribute) for f in FAMILIES]
 
 
-@njit(cache=True, inline="always")
-def logsf(fam, z):
-    if fam == NORMAL:
-        return gaussian.logsf(z)
-    if fam == LAPLACE:
-        return laplace.logsf(z)
-    return triangular.logsf(z)
-
-
-@njit(cache=True, inline="always")
-def ppf_logcdf(fam, lp):
-    if fam == NORMAL:
-        return gaussian.ppf_logcdf(lp)
-    if fam == LAPLACE:
-        return laplace.ppf_logcdf(lp)
-    return triangular.ppf_logcdf(lp)
-
-
-@njit(cache=True, inline="always")
-def ppf_logsf(fam, lp):
-    if fam == NORMAL:
-        return gaussian.ppf_logsf(lp)
-    if fam == LAPLACE:
-        return laplace.ppf_logsf(lp)
-    return triangular.ppf_logsf(lp)
-
-
-@njit(cache=True, inline="always")
-def support(fam):
-    """P's support (lower, upper) in standard coordinates."""
-    if fam == NORMAL:
-        return gaussian.LOWER, gaussian.UPPER
-    if fam == LAPLACE:
-        return laplace.LOWER, laplace.UPPER
-    return triangular.LOWER, triangular.UPPER
+logr = chain(_each("logr"), 2, "logr")  # log dQ/dP at z
+mode = chain(_each("mode"), 1, "mode")
+# sup of log r over [a, b]; for a unimodal r, log r at the mode clipped into [a, b]
+sup_logr = chain([getattr(f, "sup_logr", None) or _default_sup_logr(f) for f in FAMILIES], 3, "sup_logr")
+logcdf = chain(_each("logcdf"), 1, "logcdf")
+logsf = chain(_each("logsf"), 1, "logsf")
+ppf_logcdf = chain(_each("ppf_logcdf"), 1, "ppf_logcdf")
+ppf_logsf = chain(_each("ppf_logsf"), 1, "ppf_logsf")
+support = chain([_support(f) for f in FAMILIES], 0, "support")  # P's (lower, upper), standard coordinates
 
 
 # How far from P's median (in log-probability) a point must lie for its far-side tail to be unused.

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-# seaborn "colorblind" palette, fixed per method so a method looks the same in every figure
-METHOD_COLORS = {
-    "as*": "#0173b2", "ad*": "#de8f05", "dad*": "#029e73", "pfr": "#d55e00",
-    "rs": "#cc78bc", "orc": "#ca9161", "mrc": "#949494",
-}
-METHOD_MARKERS = {"as*": "o", "ad*": "s", "dad*": "D", "pfr": "^", "rs": "v", "orc": "P", "mrc": "X"}
-METHOD_LABELS = {"as*": "AS*", "ad*": "AD*", "dad*": "DAD*", "pfr": "PFR (global A*)", "rs": "RS",
-                 "orc": "ORC", "mrc": "MRC"}
+from ..methods import METHODS
+
+# one fixed colour, marker and label per method (from the method registry; seaborn "colorblind"
+# palette) so that a method looks the same in every figure; a method the registry does not know
+# (results from another version) is drawn in grey with its own name
+METHOD_COLORS = {name: m.color for name, m in METHODS.items()}
+METHOD_MARKERS = {name: m.marker for name, m in METHODS.items()}
+
+
+class _Labels(dict):
+    def __missing__(self, method):
+        return method
+
+
+METHOD_LABELS = _Labels({name: m.label for name, m in METHODS.items()})
 
 
 def color(method):

@@ -14,9 +14,10 @@ import pandas as pd
 
 from ..bias import bias_of_samples
 from . import register
+from ..methods import METHODS
 from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
 
-APPROXIMATE = ("dad*", "orc", "mrc")
+APPROXIMATE = tuple(n for n, m in METHODS.items() if not m.exact)  # from the method registry
 
 
 def bias_cells(df):

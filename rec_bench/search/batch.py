@@ -1,6 +1,7 @@
 """Many messages in one compiled call: what ``rec_bench.simulate`` and the studies run.
 
-Methods are numbered here; rec_bench.codecs holds their names, codes and documentation.
+``run_one`` dispatches on the method's number (its position in rec_bench.methods) over the
+registry's runners (rec_bench.search.runners).
 """
 
 import math
@@ -8,47 +9,26 @@ import math
 import numpy as np
 from numba import njit
 
-from ..codes import bit_length, code_length
-from . import lists, tree
+from .._dispatch import chain
+from .._signals import interrupted
+from ..codes import code_length
+from ..methods import METHODS
+from . import INTERRUPTED, OK, tree
 
-AS, AD, DAD, PFR, RS, ORC, MRC = range(7)
-TREE_METHODS = (AS, AD, DAD)
+# run_one(method, fam, prm, seed, max_steps, option, ws)
+#   -> (status, steps, samples_drawn, z, index bit length, log2 index, node, ws)
+run_one = chain([m.runner for m in METHODS.values()], 6, "run_one")
 
-OK, CENSORED = 0, 1
-
-
-@njit(cache=True, inline="always")
-def run_one(method, fam, prm, seed, max_steps, option, ws):
-    """One message. Returns (status, steps, samples_drawn, z, index bit length, log2 index, node, ws).
-
-    ``option`` is the depth limit D for DAD* and the number of candidates 2^K for ORC and MRC.
-    ``node`` is the arena node (tree methods) or the 1-based candidate index (list methods).
-    """
-    if method == AS or method == AD or method == DAD:
-        rule = tree.SPLIT_AT_SAMPLE if method == AS else tree.SPLIT_AT_MEDIAN
-        depth = option if method == DAD else tree.NO_DEPTH_LIMIT
-        status, steps, drawn, node, z, _, ws = tree.search(fam, prm, seed, rule, depth, max_steps, ws)
-        if status != OK:
-            return status, steps, drawn, z, 0, math.nan, node, ws
-        return status, steps, drawn, z, ws[2][node] + 1, tree.log2_heap_index(ws, node), node, ws
-    if method == PFR:
-        status, steps, drawn, index, z = lists.pfr(fam, prm, seed, max_steps)
-    elif method == RS:
-        status, steps, drawn, index, z = lists.rs(fam, prm, seed, max_steps)
-    elif method == ORC:
-        status, steps, drawn, index, z = lists.orc(fam, prm, seed, option)
-    else:
-        status, steps, drawn, index, z = lists.mrc(fam, prm, seed, option)
-    if status != OK:
-        return status, steps, drawn, z, 0, math.nan, index, ws
-    return status, steps, drawn, z, bit_length(index), math.log2(index), index, ws
+POLL_MESSAGES = 256  # messages between Ctrl-C polls (long messages poll inside their own loops)
 
 
 @njit(cache=True)
 def run_batch(method, fam, prm, loc, scale, seeds, max_steps, option, code, width):
     """Run len(seeds) messages; row j uses parameters prm[j], proposal map (loc[j], scale[j]).
 
-    Returns arrays: status, steps, samples_drawn, nbits, log2 index, sample (NaN when censored).
+    Returns (done, status, steps, samples_drawn, nbits, log2 index, sample): arrays over the
+    messages (sample NaN when censored) and ``done``, the number of messages run: fewer than
+    len(seeds) only if Ctrl-C interrupted the batch.
     """
     n = seeds.shape[0]
     status = np.empty(n, np.int8)
@@ -59,7 +39,11 @@ def run_batch(method, fam, prm, loc, scale, seeds, max_steps, option, code, widt
     x = np.empty(n)
     ws = tree.new_workspace(1024)
     for j in range(n):
+        if j % POLL_MESSAGES == POLL_MESSAGES - 1 and interrupted():
+            return j, status, steps, drawn, nbits, ideal, x
         st, s, d, z, bitlen, lg, _, ws = run_one(method, fam, prm[j], seeds[j], max_steps, option, ws)
+        if st == INTERRUPTED:
+            return j, status, steps, drawn, nbits, ideal, x
         status[j] = st
         steps[j] = s
         drawn[j] = d
@@ -71,4 +55,10 @@ def run_batch(method, fam, prm, loc, scale, seeds, max_steps, option, code, widt
             nbits[j] = -1
             ideal[j] = math.nan
             x[j] = math.nan
-    return status, steps, drawn, nbits, ideal, x
+    return n, status, steps, drawn, nbits, ideal, x
+
+
+@njit(cache=True)
+def run_single(method, fam, prm, seed, max_steps, option, ws):
+    """``run_one`` as a cached entry point for Python callers (rec_bench.encode)."""
+    return run_one(method, fam, prm, seed, max_steps, option, ws)

@@ -13,6 +13,9 @@ directly from the index, in O(1).
   samples", ICML, section 3.3): the first N = 2^K points of the same ordered Gumbel process as PFR
   (G_i = -log(E_1 + ... + E_i)), select argmax_{i <= N} G_i + log r(X_i). All N candidates are
   evaluated; approximate; sent as a fixed K-bit index.
+
+Every list kernel stops after ``max_steps`` candidates (status CENSORED), ORC and MRC included
+(their 2^K candidates are their steps), and polls for Ctrl-C every POLL candidates.
 * Minimal random coding (MRC; Havasi, Peharz and Hernandez-Lobato 2019): N = 2^K candidates, select
   index i with probability proportional to r(X_i), realised as argmax of log r(X_i) plus i.i.d.
   Gumbel(0) noise. All N candidates are evaluated; approximate; fixed K-bit index.
@@ -24,10 +27,9 @@ from numba import njit
 
 from .. import randomness as rnd
 from .._math import NINF
+from .._signals import POLL, interrupted
 from ..pairs.kernels import logr, sample_between, support
-
-OK = 0
-CENSORED = 1
+from . import CENSORED, INTERRUPTED, OK
 
 
 @njit(cache=True, inline="always")
@@ -62,6 +64,8 @@ def pfr(fam, prm, seed, max_steps):
             return OK, i, i, best, best_z
         if i >= max_steps:
             return CENSORED, i, i, best, best_z
+        if (i & (POLL - 1)) == POLL - 1 and interrupted():
+            return INTERRUPTED, i, i, best, best_z
         i += 1
         z = candidate(fam, k)
         value = g + logr(fam, prm, z)
@@ -77,6 +81,8 @@ def rs(fam, prm, seed, max_steps):
     base = rnd.list_base(seed)
     dinf = prm[0]
     for i in range(1, max_steps + 1):
+        if (i & (POLL - 1)) == 0 and interrupted():
+            return INTERRUPTED, i - 1, i - 1, 0, math.nan
         k = rnd.candidate_key(base, i)
         z = candidate(fam, k)
         if math.log(rnd.uniform(k, rnd.ACCEPT)) < logr(fam, prm, z) - dinf:
@@ -85,14 +91,20 @@ def rs(fam, prm, seed, max_steps):
 
 
 @njit(cache=True)
-def orc(fam, prm, seed, n):
-    """Ordered random coding over n candidates. Returns (status, steps, samples_drawn, index, z)."""
+def orc(fam, prm, seed, n, max_steps):
+    """Ordered random coding over n candidates (at most max_steps of them).
+
+    Returns (status, steps, samples_drawn, index, z)."""
     base = rnd.list_base(seed)
     lb = NINF
     total = 0.0
     best = 1
     best_z = math.nan
     for i in range(1, n + 1):
+        if i > max_steps:
+            return CENSORED, max_steps, max_steps, best, best_z
+        if (i & (POLL - 1)) == 0 and interrupted():
+            return INTERRUPTED, i - 1, i - 1, best, best_z
         k = rnd.candidate_key(base, i)
         total += -math.log(rnd.uniform(k, rnd.GUMBEL))
         z = candidate(fam, k)
@@ -107,13 +119,19 @@ def orc(fam, prm, seed, n):
 
 
 @njit(cache=True)
-def mrc(fam, prm, seed, n):
-    """Minimal random coding over n candidates. Returns (status, steps, samples_drawn, index, z)."""
+def mrc(fam, prm, seed, n, max_steps):
+    """Minimal random coding over n candidates (at most max_steps of them).
+
+    Returns (status, steps, samples_drawn, index, z)."""
     base = rnd.list_base(seed)
     lb = NINF
     best = 1
     best_z = math.nan
     for i in range(1, n + 1):
+        if i > max_steps:
+            return CENSORED, max_steps, max_steps, best, best_z
+        if (i & (POLL - 1)) == 0 and interrupted():
+            return INTERRUPTED, i - 1, i - 1, best, best_z
         k = rnd.candidate_key(base, i)
         z = candidate(fam, k)
         value = -math.log(-math.log(rnd.uniform(k, rnd.GUMBEL))) + logr(fam, prm, z)

@@ -1,4 +1,5 @@
-"""The A* coding search core: one kernel for AS*, AD* and DAD* (DESIGN.md section 4).
+"""The A* coding search core: one kernel for AS*, AD* and DAD* (Flamich, Markou and
+Hernandez-Lobato 2022; A* sampling: Maddison, Tarlow and Minka 2014).
 
 A node has a heap index h (root 1, children 2h and 2h + 1), a region B = [a, b] of the proposal's
 standard coordinates, a Gumbel G and a location X ~ P restricted to B. The root has B = P's support
@@ -34,15 +35,14 @@ from numba import njit
 
 from .. import randomness as rnd
 from .._math import LOG2, NINF, truncated_gumbel
+from .._signals import POLL, interrupted
 from ..pairs.kernels import logr, median_between, sample_between, sample_z_between, sup_logr, support
+from . import CENSORED, EMPTY_REGION, INTERRUPTED, OK
 
 SPLIT_AT_SAMPLE = 0
 SPLIT_AT_MEDIAN = 1
 NO_DEPTH_LIMIT = 2**31 - 1
 
-OK = 0
-CENSORED = 1
-EMPTY_REGION = 2
 NEED_SPACE = -1  # internal: the arena is full
 
 # columns of the arena's region table; LMASS = log P(B), stored when the node is created so that
@@ -97,7 +97,8 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
     A separate function whose arrays are never reassigned: with the arena's growth inside the loop,
     Numba kept reference counts of the arrays with atomic increments and decrements on every step
     (a quarter of the step's time). Returns (status, size, used, lb, best, best_z, steps), status
-    OK, CENSORED or NEED_SPACE (grow the arena, then call again: the search resumes where it was).
+    OK, CENSORED, INTERRUPTED or NEED_SPACE (grow the arena, then call again: the search resumes
+    where it was).
     """
     capacity = reg.shape[0]
     while size > 0:
@@ -105,6 +106,8 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
             break
         if steps >= max_steps:
             return CENSORED, size, used, lb, best, best_z, steps
+        if (steps & (POLL - 1)) == POLL - 1 and interrupted():
+            return INTERRUPTED, size, used, lb, best, best_z, steps
         if used + 2 > capacity:  # a step adds at most two nodes: let the caller grow the arena
             return NEED_SPACE, size, used, lb, best, best_z, steps
         n = hn[0]
@@ -197,8 +200,9 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
 def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     """Run one A* coding search.
 
-    Returns (status, steps, samples_drawn, best node, best z, best value, workspace); status is OK or
-    CENSORED (the step budget ran out; the best node so far is returned but is not a sample of Q).
+    Returns (status, steps, samples_drawn, best node, best z, best value, workspace); status is OK,
+    CENSORED (the step budget ran out; the best node so far is returned but is not a sample of Q)
+    or INTERRUPTED.
     """
     reg, link, dep, key, hb, hn = ws
     lo, hi = support(fam)
@@ -260,7 +264,7 @@ def log2_heap_index(ws, node):
 
 
 @njit(cache=True)
-def decode_walk(fam, prm, seed, rule, bits):
+def decode_walk(fam, seed, rule, bits):
     """Rebuild the region of the node with path ``bits`` and draw its sample: (status, z).
 
     Walks from the root with the encoder's own arithmetic (split points and child masses), so the

@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import __version__
 from .. import pairs as P
-from ..codecs import DEFAULT_MAX_STEPS, METHODS
+from ..codecs import DEFAULT_MAX_STEPS
+from ..methods import METHODS
 from .schema import SpecError
 
 DEFAULT_REPETITIONS = 1000
@@ -57,6 +58,8 @@ class PairPoint:
 
     @property
     def family(self):
+        if self.construction == "custom":
+            return f"Custom/{self.params['proposal']['family']}"
         return self.params.get("family", "Normal/Normal")
 
     def nominal_kl(self):
@@ -74,6 +77,9 @@ class PairPoint:
             return P.fixed_kl(self.params["kl"], self.params["dinf"])
         if self.construction == "gaussian_channel":
             return P.gaussian_channel(self.params["info"], n, seed)
+        if self.construction == "custom":
+            prop = dict(self.params["proposal"])
+            return custom_target(self.params["logpdf"], self.params["params"]), getattr(P, prop.pop("family"))(**prop)
         tname, pname = self.family.split("/")
         return getattr(P, tname)(**self.params["target"]), getattr(P, pname)(**self.params["proposal"])
 
@@ -85,6 +91,13 @@ class PairPoint:
             out["grid_kl"], out["grid_dinf"] = self.params["kl"], self.params["dinf"]
         elif self.construction == "gaussian_channel":
             out["grid_info"] = self.params["info"]
+        elif self.construction == "custom":
+            out["q_logpdf"] = self.params["logpdf"]
+            for j, v in enumerate(self.params["params"]):
+                out[f"q_param{j}"] = float(v)
+            for k, v in self.params["proposal"].items():
+                if k != "family":
+                    out["p_" + k] = float(v)
         else:
             for side, prefix in (("target", "q_"), ("proposal", "p_")):
                 for k, v in self.params[side].items():
@@ -97,8 +110,12 @@ class PairPoint:
             return f"N(mu,sigma)/N(0,1) KL={self.params['kl']:g} Dinf={self.params['dinf']:g}"
         if self.construction == "gaussian_channel":
             return f"Gaussian channel I={self.params['info']:g}"
+        fmt = lambda d: ", ".join(f"{k}={v:g}" for k, v in d.items() if k != "family")  # noqa: E731
+        if self.construction == "custom":
+            name = self.params["logpdf"].rsplit(":", 1)[-1]
+            params = ", ".join(f"{v:g}" for v in self.params["params"])
+            return f"{name}({params}) / {self.params['proposal']['family']}({fmt(self.params['proposal'])})"
         t, p = self.family.split("/")
-        fmt = lambda d: ", ".join(f"{k}={v:g}" for k, v in d.items())  # noqa: E731
         return f"{t}({fmt(self.params['target'])}) / {p}({fmt(self.params['proposal'])})"
 
 
@@ -146,6 +163,24 @@ class Cell:
         }
 
 
+_CUSTOM_TARGETS = {}
+
+
+def custom_target(path, params):
+    """The Custom target of logpdf ``path`` ("module:function") and ``params``, made once per process."""
+    key = (path, tuple(params))
+    if key not in _CUSTOM_TARGETS:
+        import importlib
+
+        module, _, attr = path.partition(":")
+        try:
+            logpdf = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"cannot load logpdf {path!r}: {e}") from None
+        _CUSTOM_TARGETS[key] = P.Custom(logpdf, params)
+    return _CUSTOM_TARGETS[key]
+
+
 def pair_points(spec, file="<spec>"):
     blocks = spec["pairs"] if isinstance(spec["pairs"], list) else [spec["pairs"]]
     out = []
@@ -164,6 +199,18 @@ def pair_points(spec, file="<spec>"):
                     out.append((b, pt))
         elif c == "gaussian_channel":
             out += [(b, PairPoint(c, {"info": float(i)})) for i in _list(block["info"])]
+        elif c == "custom":
+            vectors = block.get("params", [])
+            vectors = vectors if vectors and isinstance(vectors[0], list) else [vectors]
+            for i, vec in enumerate(vectors):
+                pt = PairPoint(c, {"logpdf": block["logpdf"], "params": [float(v) for v in vec],
+                                   "proposal": dict(block["proposal"])})
+                try:
+                    q, p = pt.build(1, 0)
+                    P.resolve(q, p)
+                except (ValueError, ImportError, AttributeError) as e:
+                    raise SpecError(file, f"{where} (pair {i})", str(e)) from None
+                out.append((b, pt))
         else:
             sides = {s: {k: _list(v) for k, v in block[s].items()} for s in ("target", "proposal")}
             n = max(len(v) for s in sides.values() for v in s.values())
@@ -201,20 +248,17 @@ def expand(spec, file="<spec>"):
                     # out of range are still errors, below)
                     sizes = [(base + e, e) for e in _list(m["extra_bits"]) if base + e >= 1]
                 else:
-                    vals = _list(m[meth.option])
-                    sizes = [((v + 1) if meth.option == "depth" else v, None) for v in vals]
+                    sizes = [(meth.width(v), None) for v in _list(m[meth.option.name])]
             for code_bits, extra in sizes:
-                depth = bits = None
-                if meth.option == "depth":
-                    depth = code_bits - 1
-                    if not 0 <= depth <= 1023:
+                options = {"depth": None, "bits": None}
+                if meth.option is not None:
+                    value = meth.from_width(code_bits)
+                    if not meth.option.low <= value <= meth.option.high:
                         raise SpecError(file, f"methods[{i}].extra_bits", f"{meth.name} at {pt.label()}: "
-                                        f"code bits {code_bits} give depth {depth}, outside [0, 1023]")
-                elif meth.option == "bits":
-                    bits = code_bits
-                    if not 1 <= bits <= 40:
-                        raise SpecError(file, f"methods[{i}].extra_bits", f"{meth.name} at {pt.label()}: "
-                                        f"code bits {code_bits} outside [1, 40]")
+                                        f"code bits {code_bits} give {meth.option.name} {value}, outside "
+                                        f"[{meth.option.low}, {meth.option.high}]")
+                    options[meth.option.name] = value
+                depth, bits = options["depth"], options["bits"]
                 cell = Cell(
                     index=len(cells), pair=pt, method=meth.name,
                     code="fixed" if meth.option else (opt["code"] or "elias-delta"),

@@ -12,25 +12,27 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..codecs import METHODS
-from ..pairs import FAMILY_NAMES
+from ..methods import METHODS
+from ..pairs.custom import Custom
+from ..pairs.registry import FAMILIES, name as family_name
 
 CODES = ["elias-delta", "elias-gamma"]
 CONSTRUCTIONS = {
     "fixed_kl": "Gaussian target against N(0, 1) with a given KL and a grid of D_inf (bits)",
     "gaussian_channel": "Gaussian channel with mutual information I bits; a fresh target per message",
     "explicit": "an explicit list of pairs of one supported family (parameter lists zipped, scalars broadcast)",
+    "custom": "a user-defined target (logpdf: 'module:function', a numba @njit logpdf(x, params)) with a "
+              "list of parameter vectors, against one built-in proposal",
 }
 CONSTRUCTION_KEYS = {
     "fixed_kl": ("construction", "kl", "dinf"),
     "gaussian_channel": ("construction", "info"),
     "explicit": ("construction", "family", "target", "proposal"),
+    "custom": ("construction", "logpdf", "params", "proposal"),
 }
-FAMILY_PARAMS = {  # target / proposal parameter names of each supported family
-    "Normal/Normal": (("loc", "scale"), ("loc", "scale")),
-    "Laplace/Laplace": (("loc", "scale"), ("loc", "scale")),
-    "Triangular/Uniform": (("low", "mode", "high"), ("low", "high")),
-}
+# target / proposal parameter names of each built-in family, from its distribution classes
+FAMILY_PARAMS = {family_name(f): (f.TARGET._fields, f.PROPOSAL._fields) for f in FAMILIES if f.TARGET is not Custom}
+PROPOSALS = {f.PROPOSAL.__name__: f.PROPOSAL._fields for f in FAMILIES}
 
 
 class SpecError(ValueError):
@@ -72,14 +74,25 @@ def _family_block(family):
     }
 
 
+_CUSTOM_PROPOSAL = {  # {family: Normal, loc: 0, scale: 1}: one proposal, scalar parameters
+    "anyOf": [
+        {"type": "object", "required": ["family", *fields],
+         "properties": {"family": {"const": name}, **{k: _num for k in fields}}, "additionalProperties": False}
+        for name, fields in PROPOSALS.items()
+    ]
+}
+
 PAIRS_BLOCK = {
     "type": "object",
     "required": ["construction"],
     "properties": {
         "construction": {"enum": list(CONSTRUCTIONS)},
         "kl": _grid(_pos), "dinf": _grid(_pos), "info": _grid(_pos),
-        "family": {"enum": list(FAMILY_NAMES)},
+        "family": {"enum": list(FAMILY_PARAMS)},
         "target": {"type": "object"}, "proposal": {"type": "object"},
+        "logpdf": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"},
+        "params": {"anyOf": [{"type": "array", "items": _num},
+                             {"type": "array", "minItems": 1, "items": {"type": "array", "items": _num}}]},
     },
     "additionalProperties": False,
     "allOf": [
@@ -89,7 +102,9 @@ PAIRS_BLOCK = {
          "then": {"required": ["info"]}},
         {"if": {"properties": {"construction": {"const": "explicit"}}},
          "then": {"required": ["family", "target", "proposal"]}},
-        *[_family_block(f) for f in FAMILY_PARAMS if f in FAMILY_NAMES],
+        {"if": {"properties": {"construction": {"const": "custom"}}},
+         "then": {"required": ["logpdf", "proposal"], "properties": {"proposal": _CUSTOM_PROPOSAL}}},
+        *[_family_block(f) for f in FAMILY_PARAMS],
     ],
 }
 
@@ -107,8 +122,8 @@ METHOD_OBJECT = {
     "properties": {
         "name": {"enum": list(METHODS)},
         **RUN_OPTIONS,
-        "depth": _grid({"type": "integer", "minimum": 0, "maximum": 1023}),
-        "bits": _grid({"type": "integer", "minimum": 1, "maximum": 40}),
+        **{m.option.name: _grid({"type": "integer", "minimum": m.option.low, "maximum": m.option.high})
+           for m in METHODS.values() if m.option is not None},
         "extra_bits": _grid({"type": "integer"}),
     },
     "additionalProperties": False,
@@ -187,18 +202,23 @@ def _semantic_checks(spec, file):
         if isinstance(m, str):
             m = {"name": m}
         meth = METHODS[m["name"]]
-        given = [k for k in ("depth", "bits", "extra_bits") if k in m]
+        sizes = {o.name for o in (x.option for x in METHODS.values()) if o is not None} | {"extra_bits"}
+        given = [k for k in sizes if k in m]
         where = f"methods[{i}]"
         if meth.option is None and given:
-            raise SpecError(file, f"{where}.{given[0]}", f"method {meth.name} is exact and takes no code size")
+            raise SpecError(file, f"{where}.{given[0]}",
+                            f"method {meth.name} writes a universal code and takes no code size")
         if meth.option is not None:
-            allowed = {meth.option, "extra_bits"}
+            if "code" in m:
+                raise SpecError(file, f"{where}.code", f"method {meth.name} writes a fixed-length code "
+                                f"sized by {meth.option.name!r}; it takes no 'code'")
+            allowed = {meth.option.name, "extra_bits"}
             wrong = [k for k in given if k not in allowed]
             if wrong:
                 raise SpecError(file, f"{where}.{wrong[0]}",
-                                f"method {meth.name} takes {meth.option!r} or 'extra_bits', not {wrong[0]!r}")
+                                f"method {meth.name} takes {meth.option.name!r} or 'extra_bits', not {wrong[0]!r}")
             if len(given) != 1:
-                raise SpecError(file, where, f"method {meth.name} needs exactly one of {meth.option!r} "
+                raise SpecError(file, where, f"method {meth.name} needs exactly one of {meth.option.name!r} "
                                 f"(absolute) or 'extra_bits' (code bits = round(KL) + extra)")
     blocks = spec["pairs"] if isinstance(spec["pairs"], list) else [spec["pairs"]]
     for b, block in enumerate(blocks):

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-EXACT_LINEAR = ("as*", "ad*")  # runtime linear in D_inf: fitted
-EXPONENTIAL = ("rs", "pfr")  # runtime 2^D_inf
+from .. import methods as M
+
+# from the method registry: exact methods whose runtime is linear in D_inf (a line is fitted) and
+# methods whose runtime is exp(D_inf) (drawn against 2^D_inf)
+EXACT_LINEAR = tuple(n for n, m in M.METHODS.items() if m.exact and m.runtime == M.LINEAR)
+EXPONENTIAL = tuple(n for n, m in M.METHODS.items() if m.runtime == M.EXPONENTIAL)
 
 
 def x_column(df):
