@@ -18,7 +18,9 @@ What is computed numerically, and how accurately (``CustomPair`` holds the numbe
 * The mode z* of log r: a grid over the proposal's usable range (standard Normal: |z| <= 40,
   standard Laplace: |z| <= 745, Uniform: [0, 1]; 32,001 points), refined around the best point,
   then zoomed in (65 points per round, the bracket shrinking 32-fold a round) until the bracket is
-  a few ulps wide. D_inf is the largest log r found. Because the zoom keeps a bracket, the true
+  a few ulps wide or log r is flat to rounding across it (at a smooth maximum that leaves the mode
+  known to about sqrt(machine epsilon), relative, and its value to rounding). D_inf is the
+  largest log r found. Because the zoom keeps a bracket, the true
   sup exceeds it by at most (local slope) x (bracket width); this is checked to be below the
   slack ``SLACK(D) = 1e-9 (1 + |D_inf|)`` nats, and the kernels use D_inf + slack as their bound
   (a bound above the sup costs nothing but a tiny fraction of a step; one below it would bias).
@@ -129,7 +131,17 @@ _STD = {"Normal": _std_normal, "Laplace": _std_laplace, "Uniform": _std_flat, "n
 _SIG = types.float64(types.float64, types.CPointer(types.float64))
 
 
+_CFUNCS = {}  # (logpdf, proposal kind) -> cfunc: compiled once per process, shared by all params
+
+
 def _compile(logpdf, kind):
+    key = (logpdf, kind)
+    if key not in _CFUNCS:
+        _CFUNCS[key] = _make_cfunc(logpdf, kind)
+    return _CFUNCS[key]
+
+
+def _make_cfunc(logpdf, kind):
     std = _STD[kind]
 
     def logr_std(z, data):
@@ -166,7 +178,6 @@ class Custom(Distribution):
             raise ValueError(f"Custom params must be finite, got {self.params!r}")
         self.name = name or getattr(logpdf, "__name__", "custom")
         self.shape = ()
-        self._compiled = {}
         self._pairs = {}
         self._last = None
 
@@ -180,9 +191,7 @@ class Custom(Distribution):
     __hash__ = None
 
     def cfunc(self, kind):
-        if kind not in self._compiled:
-            self._compiled[kind] = _compile(self.logpdf_fn, kind)
-        return self._compiled[kind]
+        return _compile(self.logpdf_fn, kind)
 
     def logpdf(self, x):
         x = np.asarray(x, dtype=np.float64)
