@@ -58,8 +58,8 @@ def _list(a):
 
 
 def _info(a):
-    from .study import read_results
-    from .study.summary import summary_text
+    from .results import read_results
+    from .results.summary import summary_text
 
     for path in a.results:
         df, meta = read_results(path)

@@ -72,7 +72,7 @@ def plot_results(path, out_dir="figures", log=print):
     """Draw every plot that the spec stored in the results' provenance asks for."""
     from pathlib import Path
 
-    from ..study.runner import read_results
+    from ..results import read_results
 
     df, meta = read_results(path)
     spec = meta.get("spec", {})

@@ -141,7 +141,7 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
 def write_summary(results, out):
     """Write the per-cell bias table of a bias study's results (one row per pair, method and code
     size) to ``out`` as CSV: small enough to keep in the repository, unlike the per-message rows."""
-    from ..study import read_results
+    from ..results import read_results
 
     df, _ = read_results(results)
     cells = bias_cells(df)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..study.summary import cell_stats
+from ..results.summary import cell_stats
 from . import register
 from ._style import METHOD_LABELS, draw_series, method_order, setup
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..study.summary import EXACT_LINEAR, EXPONENTIAL, cell_stats, censoring_onset, linear_fit, x_column
+from ..results.summary import EXACT_LINEAR, EXPONENTIAL, cell_stats, censoring_onset, linear_fit, x_column
 from . import register
 from ._style import METHOD_LABELS, METHOD_MARKERS, color, draw_series, method_order, setup
 

@@ -1,7 +1,8 @@
 """Studies: YAML specs -> grid of cells -> parallel runs -> one long-format parquet with provenance."""
 
+from ..results import read_results, shard_dir
 from .cells import Cell, PairPoint, expand
-from .runner import read_results, run_study, shard_dir
+from .runner import SchedulerError, run_study
 from .schema import CONSTRUCTIONS, SpecError, build_schema, load_spec, validate
 
 
@@ -13,4 +14,4 @@ def check_spec(path):
 
 
 __all__ = ["check_spec", "SpecError", "load_spec", "validate", "build_schema", "expand", "Cell", "PairPoint",
-           "run_study", "read_results", "shard_dir", "CONSTRUCTIONS"]
+           "run_study", "SchedulerError", "read_results", "shard_dir", "CONSTRUCTIONS"]
