@@ -33,20 +33,36 @@ class ResultsError(ValueError):
         super().__init__(f"{path}: {message}")
 
 
+def _check_file(path):
+    path = Path(path)
+    if path.is_dir():
+        raise ResultsError(path, "is a directory, not a parquet file")
+    if not path.exists():
+        raise ResultsError(path, "no such file")
+    return path
+
+
+def _not_parquet(path, e):
+    return ResultsError(path, f"not a readable parquet file ({str(e).splitlines()[0]})")
+
+
 def read_table(path):
     """The pyarrow Table of a parquet file; ResultsError if it is missing or not parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    if not path.exists():
-        raise ResultsError(path, "no such file")
-    if path.is_dir():
-        raise ResultsError(path, "is a directory, not a parquet file")
+    path = _check_file(path)
     try:
         return pq.read_table(path)
     except (pa.ArrowException, OSError) as e:
-        raise ResultsError(path, f"not a readable parquet file ({str(e).splitlines()[0]})") from None
+        raise _not_parquet(path, e) from None
+
+
+def _require_study(path, names, num_rows):
+    if not is_study_table(names):
+        raise ResultsError(path, "holds no study rows (not the output of `rec-bench run`)")
+    if num_rows == 0:
+        raise ResultsError(path, "holds no study rows (the table is empty)")
 
 
 def read_results(path):
@@ -57,16 +73,30 @@ def read_results(path):
     none.
     """
     table = read_table(path)
-    if not is_study_table(table.column_names):
-        raise ResultsError(path, "holds no study rows (not the output of `rec-bench run`)")
-    if table.num_rows == 0:
-        raise ResultsError(path, "holds no study rows (the table is empty)")
+    _require_study(path, table.column_names, table.num_rows)
     return table.to_pandas(), provenance_of(table)
 
 
-def provenance_of(table):
-    """The provenance dict stored in a table's schema metadata (``{}`` if none)."""
-    meta = (table.schema.metadata or {}).get(METADATA_KEY.encode())
+def read_results_schema(path):
+    """(column names, provenance) of a study's results file, reading only its footer: the checks
+    of :func:`read_results` without loading the rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = _check_file(path)
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError) as e:
+        raise _not_parquet(path, e) from None
+    _require_study(path, schema.names, meta.num_rows)
+    return schema.names, provenance_of(schema)
+
+
+def provenance_of(table_or_schema):
+    """The provenance dict stored in a table's (or schema's) metadata; ``{}`` if none."""
+    schema = getattr(table_or_schema, "schema", table_or_schema)
+    meta = (schema.metadata or {}).get(METADATA_KEY.encode())
     return json.loads(meta) if meta else {}
 
 
@@ -77,24 +107,6 @@ def is_study_output(path):
         return True
     except ResultsError:
         return False
-
-
-def read_results_schema(path):
-    """(column names, provenance) of a study results file without reading its rows."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    if not path.is_file():
-        raise ResultsError(path, "no such file")
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as e:
-        raise ResultsError(path, f"not a readable parquet file ({str(e).splitlines()[0]})") from None
-    if not is_study_table(schema.names):
-        raise ResultsError(path, "holds no study rows (not the output of `rec-bench run`)")
-    meta = (schema.metadata or {}).get(METADATA_KEY.encode())
-    return schema.names, (json.loads(meta) if meta else {})
 
 
 def write_table(df, path, metadata=None):

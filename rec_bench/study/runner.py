@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import results as R
-from .cells import expand
+from .cells import plan
 from .schema import load_spec
 
 SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
@@ -164,17 +164,21 @@ def _run_dask(tasks, client):
 
 # -------------------------------------------------------------------------------------------- main
 def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progress=True,
-              stop_after_cells=None, log=print):
+              stop_after_cells=None, log=print, connect_timeout=SCHEDULER_TIMEOUT):
     """Run the spec at ``spec_path``; returns the output path.
+
+    ``scheduler`` (a Dask scheduler's address, or a Client) runs the chunks on a cluster; a
+    scheduler that does not answer within ``connect_timeout`` seconds raises SchedulerError before
+    anything is written.
 
     ``stop_after_cells`` (for tests) raises KeyboardInterrupt once that many new cells are written.
     """
     start = datetime.now(timezone.utc)
     git = R.git_state()  # before any output is touched: the code this run starts from
     spec, text, sha = load_spec(spec_path)
-    cells = expand(spec, spec_path)
+    cells = plan(spec, spec_path)
     output = Path(out or spec["output"])
-    client = _connect(scheduler) if scheduler else None  # an unreachable scheduler fails here, first
+    client = _connect(scheduler, connect_timeout) if scheduler else None  # an unreachable scheduler fails here, first
     output.parent.mkdir(parents=True, exist_ok=True)
     shards = R.open_shards(output, fresh)
     done = R.finished_cells(output, {c.id for c in cells})  # shards and cells of an earlier output
