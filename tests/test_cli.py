@@ -140,3 +140,20 @@ def test_figures_draws_what_its_data_allow_and_skips_the_rest(tmp_path, capsys):
     assert f"skip {results / 'bench.parquet'}: not a study output" in out
     assert f"skip {figs / 'runtime_b'}: runtime_vs_dinf needs the per-message rows" in out
     assert f"skip {studies / 'never.yaml'}: neither {results / 'never.parquet'} nor" in out
+
+
+def test_plot_options_the_data_cannot_serve(tmp_path):
+    """A results file whose stored spec asks for a plot option the kind does not take."""
+    import json
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(Path(__file__).parents[1] / "results" / "codelength_channel.parquet")
+    meta = json.loads(t.schema.metadata[b"rec_bench"])
+    meta["spec"]["plots"][0]["options"] = {"c": 1, "methods": ["rs"]}
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(t.replace_schema_metadata({b"rec_bench": json.dumps(meta).encode()}), bad)
+    one_error(cli("plot", bad, "--out", tmp_path / "figs"),
+              "bad.parquet: plots[0]: methods: 'rs' is not in the study's data, which holds method as*, ad*")
+    assert not (tmp_path / "figs").exists()

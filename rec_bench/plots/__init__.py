@@ -145,6 +145,12 @@ def plot_results(path, out_dir="figures", log=print):
     plots = spec.get("plots") or []
     if not plots:
         log(f"{path}: the spec asks for no plots")
+    cells = df.drop_duplicates("study_cell")
+    for i, p in enumerate(plots):  # all of them, before drawing any
+        try:
+            check(p["kind"], p.get("options") or {}, cells)
+        except PlotOptionError as e:
+            raise PlotOptionError(e.option, f"plots[{i}]: {e}") from None
     out = []
     for p in plots:
         base = Path(out_dir) / (p.get("file") or f"{spec.get('name', Path(path).stem)}_{p['kind']}")
