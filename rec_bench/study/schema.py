@@ -1,7 +1,8 @@
 """Study specs: a YAML file validated against a JSON schema before anything runs.
 
 Every error names the file, the key path inside it (e.g. ``methods[2].extra_bits[0]``) and what
-was expected. See README.md, section "Studies", for the format with an example.
+was expected. See README.md, section "Studies", for the format with an example, and
+docs/design.md, section 10, for what is checked.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ _num = {"type": "number"}
 _pos = {"type": "number", "exclusiveMinimum": 0}
 _kl = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_KL_BITS}
 _dinf = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DINF_BITS}
-_int_pos = {"type": "integer", "minimum": 1}
 _count = {"type": "integer", "minimum": 1, "maximum": MAX_MESSAGES}
 
 
