@@ -32,9 +32,13 @@ study-runtime:
 study-codelength:
 	@for s in $(CODELENGTH_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
 
+# every figure whose data is present: study outputs in results/, the bias figures from
+# results/bias_summary.csv when results/bias.parquet is absent, the bench figure from
+# results/bench.parquet; the rest is skipped with a message
 figures:
-	@if [ -n "$(wildcard results/*.parquet)" ]; then $(REC_BENCH) plot $(wildcard results/*.parquet) --out figures; \
-	else echo "no results/*.parquet yet: run make study-runtime or make study-codelength first"; fi
+	@$(REC_BENCH) figures --results results --studies studies --out figures
+	@if [ -f results/bench.parquet ]; then $(PY) benchmarks/bench.py --replot && echo "figures/bench.png"; \
+	else echo "skip figures/bench.png: no results/bench.parquet (make bench)"; fi
 
 # ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
 .PHONY: study-bias

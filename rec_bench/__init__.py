@@ -13,7 +13,17 @@ from .pairs import Custom, Laplace, Normal, Triangular, Uniform, dinf, fixed_kl,
 from .simulate import simulate
 from ._warmup import warmup
 
-__version__ = "0.1.0"
+
+def _version():
+    from importlib import metadata
+
+    try:
+        return metadata.version("rec_bench")  # one place: pyproject.toml
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "fixed_kl", "gaussian_channel",

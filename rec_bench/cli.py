@@ -1,36 +1,101 @@
-"""The ``rec-bench`` console script: run studies, draw their figures, list what exists, show provenance."""
+"""The ``rec-bench`` console script: run studies, draw their figures, list what exists, show provenance.
+
+A mistake (a bad spec, a missing or unreadable results file, a file without study rows, an
+unreachable scheduler, output closed early) ends the command with one ``error: ...`` line on
+stderr and a non-zero exit status (2 for a bad spec, 1 otherwise, 130 on Ctrl-C), never a
+traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
+
+
+class _Fail(Exception):
+    """A user-facing error the command reports as one line."""
 
 
 def _run(a):
-    from .study import SpecError, run_study
+    from .study import run_study
 
-    try:
-        out = run_study(a.spec, out=a.out, jobs=a.jobs, scheduler=a.scheduler, fresh=a.fresh,
-                        progress=not a.quiet)
-    except SpecError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    out = run_study(a.spec, out=a.out, jobs=a.jobs, scheduler=a.scheduler, fresh=a.fresh,
+                    progress=not a.quiet, connect_timeout=a.scheduler_timeout)
     if a.plot:
-        from .plots import plot_results
-
-        plot_results(out, a.figures)
+        _draw(out, a.figures)
     return 0
 
 
-def _plot(a):
+def _draw(path, out_dir):
     from .plots import plot_results
+    from .results import ResultsError
 
+    try:
+        return plot_results(path, out_dir)
+    except ResultsError:
+        raise
+    except ValueError as e:  # the data do not support a plot the spec asks for
+        raise ResultsError(path, str(e)) from None
+
+
+def _check_results(paths):
+    """Every path is a readable study results file, checked before any work starts."""
+    from .results import read_results_schema
+
+    for path in paths:
+        read_results_schema(path)
+
+
+def _plot(a):
+    _check_results(a.results)
     for path in a.results:
         print(path)
-        plot_results(path, a.out)
+        _draw(path, a.out)
+    return 0
+
+
+def _figures(a):
+    """Redraw every figure whose data is present; say which are skipped and why."""
+    import pandas as pd
+
+    from .plots import draw, load_all
+    from .results import is_study_output
+    from .study import load_spec
+
+    results, drawn = Path(a.results), set()
+    for path in sorted(results.glob("*.parquet")):
+        if is_study_output(path):
+            print(path)
+            _draw(path, a.out)
+            drawn.add(path.name)
+        else:
+            print(f"skip {path}: not a study output")
+    kinds = load_all()
+    for spec_path in sorted(Path(a.studies).glob("*.yaml")):
+        spec, _, _ = load_spec(spec_path)
+        output = Path(spec["output"])
+        if output.name in drawn or not spec.get("plots"):
+            continue
+        summary = results / f"{output.stem}_summary.csv"
+        if not summary.exists():
+            print(f"skip {spec_path}: neither {results / output.name} nor {summary} is present "
+                  f"(rec-bench run {spec_path})")
+            continue
+        print(f"{summary} (per-cell table of {spec_path})")
+        table = pd.read_csv(summary)
+        for plot in spec["plots"]:
+            base = Path(a.out) / (plot.get("file") or f"{spec['name']}_{plot['kind']}")
+            if not kinds[plot["kind"]].from_cells:
+                print(f"  skip {base}: {plot['kind']} needs the per-message rows of {output}")
+                continue
+            try:
+                draw(plot["kind"], table, base, title=plot.get("title"), **(plot.get("options") or {}))
+            except ValueError as e:
+                raise _Fail(f"{summary}: {e}") from None
+            print(f"  {base}.png/.pdf")
     return 0
 
 
@@ -58,9 +123,10 @@ def _list(a):
 
 
 def _info(a):
-    from .study import read_results
-    from .study.summary import summary_text
+    from .results import read_results
+    from .results.summary import summary_text
 
+    _check_results(a.results)
     for path in a.results:
         df, meta = read_results(path)
         if a.json:
@@ -76,14 +142,19 @@ def _info(a):
     return 0
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="rec-bench", description=__doc__)
+def _parser():
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="rec-bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version=f"rec-bench {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a study spec (YAML) into a parquet table")
     r.add_argument("spec")
     r.add_argument("--out", help="output parquet (default: the spec's output)")
     r.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     r.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
+    r.add_argument("--scheduler-timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="give up on an unreachable scheduler after this long (default: 5)")
     r.add_argument("--fresh", action="store_true", help="discard finished cells and start over")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--plot", action="store_true", help="draw the spec's figures afterwards")
@@ -93,6 +164,11 @@ def main(argv=None):
     p.add_argument("results", nargs="+")
     p.add_argument("--out", default="figures", help="output directory (default: figures)")
     p.set_defaults(fn=_plot)
+    f = sub.add_parser("figures", help="redraw every figure whose data is present, skip the rest")
+    f.add_argument("--results", default="results", help="directory of results (default: results)")
+    f.add_argument("--studies", default="studies", help="directory of specs (default: studies)")
+    f.add_argument("--out", default="figures", help="output directory (default: figures)")
+    f.set_defaults(fn=_figures)
     s = sub.add_parser("list", help="methods, pair families, constructions and plot kinds")
     s.set_defaults(fn=_list)
     i = sub.add_parser("info", help="provenance and a summary of a results file")
@@ -100,8 +176,41 @@ def main(argv=None):
     i.add_argument("--json", action="store_true", help="print the whole provenance as JSON")
     i.add_argument("--no-summary", action="store_true")
     i.set_defaults(fn=_info)
-    a = ap.parse_args(argv)
-    return a.fn(a)
+    return ap
+
+
+def _error(message):
+    print(f"error: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+    a = _parser().parse_args(argv)
+    try:
+        status = a.fn(a)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return status
+    except BrokenPipeError:
+        # stdout was closed early (`rec-bench list | head -1`): point it at /dev/null so that the
+        # interpreter's final flush does not fail again, and say so once
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        _error("output closed before rec-bench finished writing (broken pipe)")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        from .results import ResultsError
+        from .study import SchedulerError, SpecError
+
+        if isinstance(e, SpecError):
+            _error(e)
+            return 2
+        if isinstance(e, (ResultsError, SchedulerError, _Fail, OSError)):
+            _error(e)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

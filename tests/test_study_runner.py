@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_bench.study import read_results, run_study, shard_dir
-from rec_bench.study.summary import cell_stats, censoring_onset
+from rec_bench.results import read_results, shard_dir
+from rec_bench.results.summary import cell_stats, censoring_onset
+from rec_bench.study import run_study
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -230,7 +231,7 @@ def test_git_dirty_means_code_not_outputs(tmp_path):
     """A study rewrites results/ and figures/; only other tracked changes make a run dirty."""
     import subprocess
 
-    from rec_bench.study.provenance import git_state
+    from rec_bench.results.provenance import git_state
 
     def git(*args):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)

@@ -57,6 +57,68 @@ methods: [as*]
     "negative_code_bits": (GOOD.replace("extra_bits: [0, 2]", "extra_bits: [-5]"), "methods[1].extra_bits",
                            "below one bit at every grid point"),
     "not_yaml": ("name: [unclosed\n", "line", "not valid YAML"),
+    # numbers: finite and in range
+    "nan_kl": (GOOD.replace("kl: 2,", "kl: .nan,"), "pairs.kl", "nan is not a finite number"),
+    "inf_dinf": (GOOD.replace("dinf: [3, 8]", "dinf: [3, .inf]"), "pairs.dinf[1]", "inf is not a finite number"),
+    "kl_beyond_resolution": (GOOD.replace("kl: 2,", "kl: 46,").replace("dinf: [3, 8]", "dinf: [60]"), "pairs.kl",
+                             "greater than the maximum of 45"),
+    "dinf_too_big": (GOOD.replace("dinf: [3, 8]", "dinf: [3, 1.0e+300]"), "pairs.dinf[1]", "maximum of 65536"),
+    "max_steps_above_2_62": (GOOD + f"max_steps: {2**62 + 1}\n", "max_steps", "maximum of 4611686018427387904"),
+    "max_steps_not_integer": (GOOD + "max_steps: 100.5\n", "max_steps", "not of type 'integer'"),
+    "time_budget_inf": (GOOD + "time_budget: .inf\n", "time_budget", "inf is not a finite number"),
+    "time_budget_zero": (GOOD + "time_budget: 0\n", "time_budget", "less than or equal to the minimum of 0"),
+    "repetitions_fraction": (GOOD.replace("repetitions: 10", "repetitions: 2.5"), "repetitions",
+                             "not of type 'integer'"),
+    "repetitions_huge": (GOOD.replace("repetitions: 10", "repetitions: 10000000000"), "repetitions", "maximum"),
+    "seed_negative": (GOOD.replace("seed: 1", "seed: -1"), "seed", "less than the minimum of 0"),
+    "method_time_budget_nan": (GOOD.replace("{name: orc, bits: [4]}", "{name: orc, bits: [4], time_budget: .nan}"),
+                               "methods[2].time_budget", "nan is not a finite number"),
+    "info_out_of_range": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: gaussian_channel, info: [2, 50]}
+methods: [as*]
+""", "pairs.info[1]", "maximum of 45"),
+    "explicit_param_nan": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: explicit, family: Laplace/Laplace, target: {loc: .nan, scale: 0.5}, proposal: {loc: 0, scale: 1}}
+methods: [as*]
+""", "pairs.target.loc", "nan is not a finite number"),
+    "explicit_scale_zero": ("""
+name: z
+seed: 1
+output: o.parquet
+pairs: {construction: explicit, family: Laplace/Laplace, target: {loc: 1, scale: 0}, proposal: {loc: 0, scale: 1}}
+methods: [as*]
+""", "pairs (pair 0)", "scale must be positive"),
+    # plots: options and the data they name, checked against the cells before the run
+    "plot_unknown_option": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: runtime_vs_dinf, options: {colour: red}}"),
+                            "plots[0].options.colour", "takes no option 'colour'; its options: family, construction"),
+    "plot_family_not_in_data": (GOOD.replace("{kind: runtime_vs_dinf}",
+                                             "{kind: runtime_vs_dinf, options: {family: Laplace/Laplace}}"),
+                                "plots[0].options.family", "'Laplace/Laplace' is not in the study's data"),
+    "plot_method_not_in_data": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: runtime_vs_dinf, options: {methods: [rs]}}"),
+                                "plots[0].options.methods", "'rs' is not in the study's data, which holds method as*, dad*, orc"),
+    "plot_methods_not_list": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: runtime_vs_dinf, options: {methods: as*}}"),
+                              "plots[0].options.methods", "must be a non-empty list of method names"),
+    "plot_kind_without_its_data": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: runtime_vs_info}"), "plots[0]",
+                                   "'runtime_vs_info' has nothing to draw: no rows to plot"),
+    "codelength_channel_on_fixed_kl": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: codelength_vs_kl}"), "plots[0]",
+                                       "has nothing to draw: no gaussian_channel rows"),
+    "bias_without_approximate_methods": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: bias_vs_bits}").replace(
+        "methods: [as*, {name: dad*, extra_bits: [0, 2]}, {name: orc, bits: [4]}]", "methods: [as*, ad*]"),
+        "plots[0]", "has nothing to draw: no cells of the methods dad*, orc, mrc"),
+    "plot_number_option_not_number": (GOOD.replace("{kind: runtime_vs_dinf}",
+                                                   "{kind: codelength_vs_dinf, options: {c: one}}"),
+                                      "plots[0].options.c", "c must be a finite number, got 'one'"),
+    "plot_number_option_inf": (GOOD.replace("{kind: runtime_vs_dinf}", "{kind: codelength_vs_dinf, options: {c: .inf}}"),
+                               "plots[0].options.c", "inf is not a finite number"),
+    "two_plots_one_file": (GOOD.replace("[{kind: runtime_vs_dinf}]", "[{kind: runtime_vs_dinf, file: f},"
+                                        " {kind: codelength_vs_dinf, file: f}]"),
+                           "plots[1].file", "plots[0] writes the figure 'f' too"),
     "not_mapping": ("- just\n- a list\n", "<top level>", "expected a mapping"),
 }
 

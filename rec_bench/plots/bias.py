@@ -5,6 +5,10 @@ on the cell's decoded samples: the KS distance to Q. The noise floor is marked t
 below the Kolmogorov 99.9% quantile of the KS distance of n exact samples (a KS distance inside it
 is not detected at alpha = 1e-3), and the KS distance an exact method (AD*, when the study ran it
 at the same pair) actually reached. Only ``fixed_kl`` pairs (one scalar Q per pair) are drawn.
+
+Both kinds draw from a study's rows or from the per-cell table :func:`bias_cells` makes of them
+(``write_summary`` keeps it as ``results/bias_summary.csv``, small enough for git), so
+``make figures`` redraws them when only that table is present.
 """
 
 from __future__ import annotations
@@ -59,13 +63,28 @@ def _panels(n, plt, height=3.6):
     return fig, axes.ravel()
 
 
+def is_cells_table(df):
+    """Whether ``df`` is already a per-cell bias table (from :func:`bias_cells` or its CSV)."""
+    return "ks" in df.columns and "rep" not in df.columns
+
+
+def _select(df, methods=APPROXIMATE, floor_method="ad*"):
+    """The fixed_kl rows of ``methods`` (study rows, cells or a bias table); ValueError if none."""
+    df = df[df["construction"] == "fixed_kl"] if "construction" in df.columns else df
+    if df.empty:
+        raise ValueError("the bias plots need fixed_kl pairs")
+    if not df["method"].isin(methods).any():
+        raise ValueError(f"no cells of the methods {', '.join(methods)}")
+    return df
+
+
 def _pair_panels(df, methods, floor_method):
     """One panel per pair: (fig, axes, panels), where panels yields (ax, kl, dinf, part, exact):
     the approximate methods' cells at that pair and the exact floor method's cell there (if run)."""
     setup()
     import matplotlib.pyplot as plt
 
-    cells = bias_cells(df)
+    cells = _select(df if is_cells_table(df) else bias_cells(df), methods)
     approx = cells[cells["method"].isin(methods)]
     pairs = approx[["grid_kl", "grid_dinf"]].drop_duplicates().sort_values(["grid_kl", "grid_dinf"])
     fig, axes = _panels(len(pairs), plt)
@@ -78,7 +97,8 @@ def _pair_panels(df, methods, floor_method):
     return fig, axes, panels()
 
 
-@register("bias_vs_bits", "KS distance to Q against extra code bits, per method, with the noise floor")
+@register("bias_vs_bits", "KS distance to Q against extra code bits, per method, with the noise floor",
+          select=_select, from_cells=True)
 def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
     fig, axes, panels = _pair_panels(df, methods, floor_method)
     for ax, kl, dinf, part, ex in panels:
@@ -109,7 +129,8 @@ def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
     return fig
 
 
-@register("bias_runtime_vs_bits", "steps per message against code bits: DAD* searches, ORC/MRC evaluate 2^K")
+@register("bias_runtime_vs_bits", "steps per message against code bits: DAD* searches, ORC/MRC evaluate 2^K",
+          select=_select, from_cells=True)
 def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
     fig, axes, panels = _pair_panels(df, methods, floor_method)
     for ax, kl, dinf, part, ex in panels:
@@ -142,7 +163,7 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
 def write_summary(results, out):
     """Write the per-cell bias table of a bias study's results (one row per pair, method and code
     size) to ``out`` as CSV: small enough to keep in the repository, unlike the per-message rows."""
-    from ..study import read_results
+    from ..results import read_results
 
     df, _ = read_results(results)
     cells = bias_cells(df)

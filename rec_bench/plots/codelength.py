@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..study.summary import cell_stats
+from ..results.summary import cell_stats
 from . import register
 from ._style import METHOD_LABELS, draw_series, method_order, setup
 
@@ -15,14 +15,25 @@ def _bounds(ax, k, c, lw=1.0):
     ax.plot(k, k + 2 * np.log2(k + 1) + c, color="k", ls=":", lw=lw, label=f"KL + 2 log2(KL+1) + {c:g}")
 
 
-@register("codelength_vs_kl", "bits sent against KL on the Gaussian channel, with the KL + O(log KL) curves")
+def _rows(construction):
+    def select(df, c=1.0, methods=None):
+        df = df[df["construction"] == construction]
+        if methods:
+            df = df[df["method"].isin(methods)]
+        if df.empty:
+            raise ValueError(f"no {construction} rows" + (f" of methods {', '.join(methods)}" if methods else ""))
+        return df
+
+    return select
+
+
+@register("codelength_vs_kl", "bits sent against KL on the Gaussian channel, with the KL + O(log KL) curves",
+          select=_rows("gaussian_channel"))
 def codelength_vs_kl(df, c=1.0, methods=None):
     setup()
     import matplotlib.pyplot as plt
 
-    df = df[df["construction"] == "gaussian_channel"]
-    if methods:
-        df = df[df["method"].isin(methods)]
+    df = codelength_vs_kl.select(df, methods=methods)
     st = cell_stats(df, "nbits")
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.3))
     for m in method_order(st["method"]):
@@ -49,14 +60,13 @@ def codelength_vs_kl(df, c=1.0, methods=None):
     return fig
 
 
-@register("codelength_vs_dinf", "bits sent against D_inf at fixed KL: flat, following KL")
+@register("codelength_vs_dinf", "bits sent against D_inf at fixed KL: flat, following KL",
+          select=_rows("fixed_kl"))
 def codelength_vs_dinf(df, c=1.0, methods=None):
     setup()
     import matplotlib.pyplot as plt
 
-    df = df[df["construction"] == "fixed_kl"]
-    if methods:
-        df = df[df["method"].isin(methods)]
+    df = codelength_vs_dinf.select(df, methods=methods)
     st = cell_stats(df, "nbits")
     kls = sorted(st["grid_kl"].unique())
     fig, axes = plt.subplots(1, len(kls), figsize=(4.2 * len(kls) + 0.5, 4.3), squeeze=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..study.summary import EXACT_LINEAR, EXPONENTIAL, cell_stats, censoring_onset, linear_fit, x_column
+from ..results.summary import EXACT_LINEAR, EXPONENTIAL, cell_stats, censoring_onset, linear_fit, x_column
 from . import register
 from ._style import METHOD_LABELS, METHOD_MARKERS, color, draw_series, method_order, setup
 
@@ -89,7 +89,8 @@ def _runtime(df, xcol, xlabel, family=None, construction=None, methods=None, tit
     return fig
 
 
-@register("runtime_vs_dinf", "steps against D_inf: A* fits (linear axes) and all methods against 2^D_inf")
+@register("runtime_vs_dinf", "steps against D_inf: A* fits (linear axes) and all methods against 2^D_inf",
+          select=_filter)
 def runtime_vs_dinf(df, family=None, construction=None, methods=None):
     df = _filter(df, family, construction)
     xcol, xlabel = x_column(df)
@@ -98,7 +99,11 @@ def runtime_vs_dinf(df, family=None, construction=None, methods=None):
     return _runtime(df, xcol, xlabel, methods=methods)
 
 
-@register("runtime_vs_info", "steps against the Gaussian channel's I")
+def _channel(df, methods=None):
+    return _filter(df, construction="gaussian_channel", methods=methods)
+
+
+@register("runtime_vs_info", "steps against the Gaussian channel's I", select=_channel)
 def runtime_vs_info(df, methods=None):
-    df = _filter(df, construction="gaussian_channel")
+    df = _channel(df)
     return _runtime(df, "grid_info", "I = mean KL (bits)", methods=methods)

@@ -19,7 +19,7 @@ from .. import __version__
 from .. import pairs as P
 from ..codecs import DEFAULT_MAX_STEPS
 from ..methods import METHODS
-from .schema import SpecError
+from .schema import SpecError, check_plots
 
 DEFAULT_REPETITIONS = 1000
 DEFAULT_CHUNK = 250
@@ -192,13 +192,20 @@ def pair_points(spec, file="<spec>"):
                 for j, d in enumerate(_list(block["dinf"])):
                     pt = PairPoint(c, {"kl": float(k), "dinf": float(d)})
                     try:
-                        pt.build(1, 0)
+                        P.resolve(*pt.build(1, 0))
                     except ValueError as e:
                         raise SpecError(file, f"{where}.dinf[{j}]" if isinstance(block["dinf"], list)
                                         else f"{where}.dinf", str(e)) from None
                     out.append((b, pt))
         elif c == "gaussian_channel":
-            out += [(b, PairPoint(c, {"info": float(i)})) for i in _list(block["info"])]
+            for j, i in enumerate(_list(block["info"])):
+                pt = PairPoint(c, {"info": float(i)})
+                try:
+                    P.resolve(*pt.build(1, 0))
+                except ValueError as e:
+                    raise SpecError(file, f"{where}.info[{j}]" if isinstance(block["info"], list)
+                                    else f"{where}.info", str(e)) from None
+                out.append((b, pt))
         elif c == "custom":
             vectors = block.get("params", [])
             vectors = vectors if vectors and isinstance(vectors[0], list) else [vectors]
@@ -284,3 +291,11 @@ def expand(spec, file="<spec>"):
 def _with_id(cell, cid):
     object.__setattr__(cell, "id", cid)
     return cell
+
+
+def plan(spec, file="<spec>"):
+    """The cells of a validated spec (:func:`expand`), with its plots checked against them: the
+    whole check a study passes before it runs."""
+    cells = expand(spec, file)
+    check_plots(spec, cells, file)
+    return cells

@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -25,12 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from .cells import expand
-from .provenance import METADATA_KEY, git_state, provenance
+from .. import results as R
+from .cells import plan
 from .schema import load_spec
+
+SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler named for a run cannot be used (unreachable, or dask not installed)."""
 
 
 # ----------------------------------------------------------------------------------------- workers
@@ -70,7 +72,8 @@ def _warm_up(cell, q, p):
 
 
 def run_chunk(cell, start, stop, time_share=None):
-    """Rows for repetitions [start, stop) of ``cell``; stops early when ``time_share`` s run out.
+    """Message rows (``rep``, the message columns, ``censor``) for repetitions [start, stop) of
+    ``cell``, and their running time; stops early when ``time_share`` seconds run out.
 
     ``time_share`` counts the messages' running time, not the one-off compilation of the kernel."""
     q, p = cell.pair.build(cell.repetitions, cell.pair_seed())
@@ -93,37 +96,19 @@ def run_chunk(cell, start, stop, time_share=None):
         # always per-message parameter arrays: one array layout for every pair, hence one compiled
         # signature of the kernel (scalar and array targets reach it with different read-only flags)
         qq = _subset(q, np.arange(done, done + k)) if per_message else _repeat(q, k)
-        parts.append(_simulate(cell, qq, p, seeds[done:done + k]))
+        parts.append(R.messages(_simulate(cell, qq, p, seeds[done:done + k])))
         done += k
-    df = pd.concat(parts, ignore_index=True) if parts else _empty(cell, q, p)
-    df["censor"] = np.where(df["censored"].to_numpy(), "steps", "")
+    censor = [np.where(part["censored"].to_numpy(), R.CENSOR_STEPS, R.CENSOR_NONE) for part in parts]
     if done < n:  # the time budget ran out: the rest are censored rows, never dropped
-        rest = _not_run(cell, q if not per_message else _subset(q, np.arange(done, n)), p, seeds[done:])
-        df = pd.concat([df, rest], ignore_index=True)
+        from .. import pairs as P
+
+        rest = _subset(q, np.arange(done, n)) if per_message else q
+        parts.append(R.not_run_frame(seeds[done:], P.kl(rest, p), P.dinf(rest, p)))
+        censor.append(np.full(n - done, R.CENSOR_TIME))
+    df = pd.concat(parts, ignore_index=True)
     df.insert(0, "rep", np.arange(start, stop, dtype=np.int64))
-    df["nbits"] = df["nbits"].astype("Int64")
+    df["censor"] = np.concatenate(censor)
     return df, time.perf_counter() - t0
-
-
-def _empty(cell, q, p):
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
-        ("seed", "uint64"), ("kl", "float64"), ("dinf", "float64"), ("steps", "int64"),
-        ("samples_drawn", "int64"), ("nbits", "Int64"), ("ideal_bits", "float64"), ("sample", "float64"),
-        ("censored", "bool"))})
-
-
-def _not_run(cell, q, p, seeds):
-    from .. import pairs as P
-
-    m = len(seeds)
-    kl = np.broadcast_to(np.asarray(P.kl(q, p), float), (m,))
-    dinf = np.broadcast_to(np.asarray(P.dinf(q, p), float), (m,))
-    return pd.DataFrame({
-        "seed": np.asarray(seeds, np.uint64), "kl": kl, "dinf": dinf, "steps": np.zeros(m, np.int64),
-        "samples_drawn": np.zeros(m, np.int64), "nbits": pd.array([pd.NA] * m, dtype="Int64"),
-        "ideal_bits": np.full(m, np.nan), "sample": np.full(m, np.nan), "censored": np.ones(m, bool),
-        "censor": np.full(m, "time", dtype=object),
-    })
 
 
 def _task_list(cell):
@@ -153,90 +138,50 @@ def _tagged(t):
     return t, run_chunk(*t)
 
 
-def _run_dask(tasks, scheduler):
+def _connect(scheduler, timeout=SCHEDULER_TIMEOUT):
+    """A dask.distributed Client for ``scheduler`` (an address, or a Client passed through);
+    SchedulerError if dask is missing or the scheduler does not answer within ``timeout`` s."""
+    if hasattr(scheduler, "submit"):
+        return scheduler
     try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover
-        raise SystemExit("--scheduler needs dask.distributed: pip install 'rec_bench[dask]'") from None
-    client = scheduler if hasattr(scheduler, "submit") else Client(scheduler)
+        from distributed import Client
+    except ImportError:
+        raise SchedulerError("--scheduler needs dask.distributed: pip install 'rec_bench[dask]'") from None
     try:
-        futures = {client.submit(run_chunk, *t, pure=False): t for t in tasks}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-    finally:
-        if client is not scheduler:
-            client.close()
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as e:
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} s ({detail})") from None
 
 
-# ------------------------------------------------------------------------------------------ shards
-def shard_dir(output):
-    return Path(str(output) + ".shards")
+def _run_dask(tasks, client):
+    from distributed import as_completed
 
-
-def _write_atomic_table(table, path, metadata=None):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    if metadata is not None:
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _read_shards(directory, wanted):
-    found = {}
-    if not directory.is_dir():
-        return found
-    for f in directory.glob("*.parquet"):
-        cid = f.stem
-        if cid in wanted:
-            try:
-                found[cid] = pq.read_table(f).to_pandas()
-            except Exception:  # an unreadable shard is recomputed, never trusted
-                f.unlink(missing_ok=True)
-    return found
-
-
-def _cell_frame(cell, chunks):
-    rows = pd.concat([c for _, c in sorted(chunks, key=lambda x: x[0])], ignore_index=True)
-    cols = cell.columns()
-    front = pd.DataFrame({k: [v] * len(rows) for k, v in cols.items()})
-    for k in ("depth", "bits", "code_bits", "extra_bits"):
-        front[k] = front[k].astype("Int64")
-    return pd.concat([front, rows], axis=1)
+    futures = {client.submit(run_chunk, *t, pure=False): t for t in tasks}
+    for fut in as_completed(futures):
+        yield futures[fut], fut.result()
 
 
 # -------------------------------------------------------------------------------------------- main
 def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progress=True,
-              stop_after_cells=None, log=print):
+              stop_after_cells=None, log=print, connect_timeout=SCHEDULER_TIMEOUT):
     """Run the spec at ``spec_path``; returns the output path.
+
+    ``scheduler`` (a Dask scheduler's address, or a Client) runs the chunks on a cluster; a
+    scheduler that does not answer within ``connect_timeout`` seconds raises SchedulerError before
+    anything is written.
 
     ``stop_after_cells`` (for tests) raises KeyboardInterrupt once that many new cells are written.
     """
     start = datetime.now(timezone.utc)
-    git = git_state()  # before any output is touched: the code this run starts from
+    git = R.git_state()  # before any output is touched: the code this run starts from
     spec, text, sha = load_spec(spec_path)
-    cells = expand(spec, spec_path)
+    cells = plan(spec, spec_path)
     output = Path(out or spec["output"])
+    client = _connect(scheduler, connect_timeout) if scheduler else None  # an unreachable scheduler fails here, first
     output.parent.mkdir(parents=True, exist_ok=True)
-    shards = shard_dir(output)
-    if fresh:
-        shutil.rmtree(shards, ignore_errors=True)
-        output.unlink(missing_ok=True)
-    shards.mkdir(parents=True, exist_ok=True)
-    for stale in shards.glob(".*.tmp-*"):  # a write cut short by an interruption: never a shard
-        stale.unlink(missing_ok=True)
-    wanted = {c.id for c in cells}
-    done = _read_shards(shards, wanted)
-    if output.exists():  # cells of a finished earlier run count as finished
-        try:
-            prev = pq.read_table(output).to_pandas()
-            for cid, g in prev.groupby("study_cell", sort=False):
-                if cid in wanted and cid not in done:
-                    done[cid] = g.reset_index(drop=True)
-        except Exception:
-            pass
+    shards = R.open_shards(output, fresh)
+    done = R.finished_cells(output, {c.id for c in cells})  # shards and cells of an earlier output
     todo = [c for c in cells if c.id not in done]
     reused = len(cells) - len(todo)
     jobs = int(jobs) if jobs else (os.cpu_count() or 1)
@@ -250,17 +195,17 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
     written = 0
     bars = _bars(progress, len(todo), sum(c.repetitions for c in todo))
     try:
-        stream = _run_dask(tasks, scheduler) if scheduler else _run_local(tasks, jobs)
+        stream = _run_dask(tasks, client) if client is not None else _run_local(tasks, jobs)
         for (cell, a, b, _), (frame, secs) in stream:
             results[cell.id].append((a, frame))
             elapsed[cell.id] += secs
             pending[cell.id][0] += 1
             bars.messages(b - a)
             if pending[cell.id][0] == pending[cell.id][1]:
-                df = _cell_frame(cell, results.pop(cell.id))
-                df["cell_seconds"] = elapsed[cell.id]
-                _write_atomic_table(pa.Table.from_pandas(df, preserve_index=False),
-                                    shards / f"{cell.id}.parquet")
+                rows = pd.concat([f for _, f in sorted(results.pop(cell.id), key=lambda x: x[0])],
+                                 ignore_index=True)
+                df = R.study_rows(cell.columns(), rows["rep"], rows, rows["censor"], elapsed[cell.id])
+                R.write_shard(shards, cell.id, df)
                 done[cell.id] = df
                 written += 1
                 bars.cell()
@@ -271,16 +216,17 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
         log(f"interrupted: {len(done)} of {len(cells)} cells are saved in {shards}; "
             f"rerun the same command to resume (or --fresh to start over)")
         raise
+    finally:
+        if client is not None and client is not scheduler:
+            client.close()
     bars.close()
-    frame = pd.concat([done[c.id] for c in cells], ignore_index=True)
-    frame = frame.sort_values(["cell_index", "rep"], kind="stable").reset_index(drop=True)
+    frame = R.merge(done[c.id] for c in cells)
     end = datetime.now(timezone.utc)
-    meta = provenance(spec, text, sha, spec_path, start, end, git=git,
-                      extra={"backend": backend, "cells": len(cells), "cells_reused": reused,
-                             "rows": len(frame), "censored_rows": int(frame["censored"].sum())})
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    _write_atomic_table(table, output, {METADATA_KEY: json.dumps(meta).encode()})
-    shutil.rmtree(shards, ignore_errors=True)
+    meta = R.provenance(spec, text, sha, spec_path, start, end, git=git,
+                        extra={"backend": backend, "cells": len(cells), "cells_reused": reused,
+                               "rows": len(frame), "censored_rows": int(frame["censored"].sum())})
+    R.write_results(frame, output, meta)
+    R.remove_shards(output)
     log(f"wrote {output}: {len(frame)} rows, {int(frame['censored'].sum())} censored, "
         f"{(end - start).total_seconds():.1f} s")
     return output
@@ -309,9 +255,3 @@ class _bars:
             self.m.close()
             self.c.close()
 
-
-def read_results(path):
-    """(DataFrame, provenance dict) of a results parquet."""
-    table = pq.read_table(path)
-    meta = (table.schema.metadata or {}).get(METADATA_KEY.encode())
-    return table.to_pandas(), (json.loads(meta) if meta else {})

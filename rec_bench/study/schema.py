@@ -1,12 +1,14 @@
 """Study specs: a YAML file validated against a JSON schema before anything runs.
 
 Every error names the file, the key path inside it (e.g. ``methods[2].extra_bits[0]``) and what
-was expected. See README.md, section "Studies", for the format with an example.
+was expected. See README.md, section "Studies", for the format with an example, and
+docs/design.md, section 10, for what is checked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import jsonschema
@@ -50,9 +52,19 @@ def key_path(parts) -> str:
     return out
 
 
+# Numeric ranges. Every number in a spec must also be finite (checked before the schema: JSON
+# Schema lets NaN through every bound).
+MAX_KL_BITS = 45  # KL and I: beyond about 45 bits a Gaussian target near P's centre is narrower
+#                   than float64 resolves there, so its samples are no longer exact
+MAX_DINF_BITS = 2**16  # AS* and AD* take about D_inf steps per message
+MAX_STEPS = 2**62  # a step count must fit an int64 with room to spare
+MAX_MESSAGES = 2**31  # messages per cell (and per chunk)
+
 _num = {"type": "number"}
 _pos = {"type": "number", "exclusiveMinimum": 0}
-_int_pos = {"type": "integer", "minimum": 1}
+_kl = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_KL_BITS}
+_dinf = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DINF_BITS}
+_count = {"type": "integer", "minimum": 1, "maximum": MAX_MESSAGES}
 
 
 def _grid(item):
@@ -87,7 +99,7 @@ PAIRS_BLOCK = {
     "required": ["construction"],
     "properties": {
         "construction": {"enum": list(CONSTRUCTIONS)},
-        "kl": _grid(_pos), "dinf": _grid(_pos), "info": _grid(_pos),
+        "kl": _grid(_kl), "dinf": _grid(_dinf), "info": _grid(_kl),
         "family": {"enum": list(FAMILY_PARAMS)},
         "target": {"type": "object"}, "proposal": {"type": "object"},
         "logpdf": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"},
@@ -109,11 +121,11 @@ PAIRS_BLOCK = {
 }
 
 RUN_OPTIONS = {  # allowed at the top level (defaults) and per method (overrides)
-    "repetitions": _int_pos,
-    "max_steps": _int_pos,
+    "repetitions": _count,
+    "max_steps": {"type": "integer", "minimum": 1, "maximum": MAX_STEPS},
     "time_budget": _pos,  # seconds of wall time per cell
     "code": {"enum": CODES},
-    "chunk": _int_pos,  # messages per task
+    "chunk": _count,  # messages per task
 }
 
 METHOD_OBJECT = {
@@ -185,8 +197,21 @@ def _describe(error, file):
     return SpecError(file, key_path(path), msg)
 
 
+def _check_finite(node, file, path=()):
+    """Every number in the spec is finite: YAML's .nan and .inf pass JSON Schema's bounds."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise SpecError(file, key_path(path), f"{node} is not a finite number")
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_finite(v, file, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_finite(v, file, (*path, i))
+
+
 def validate(spec, file="<spec>"):
     """Raise SpecError (file, key path, expectation) unless ``spec`` follows the schema."""
+    _check_finite(spec, file)
     validator = jsonschema.Draft202012Validator(build_schema())
     errors = sorted(validator.iter_errors(spec), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if errors:
@@ -240,6 +265,29 @@ def _semantic_checks(spec, file):
             bad = next(k for k, n in lengths.items() if n != lengths[first])
             raise SpecError(file, bad, f"parameter lists are zipped, so they need equal lengths: "
                             f"{bad} has {lengths[bad]} values, {first} has {lengths[first]}")
+
+
+def check_plots(spec, cells, file="<spec>"):
+    """Check the spec's plots against the cells its study will run, before it runs: each kind's
+    options and the data they name (``rec_bench.plots.check``), and that no two plots write the
+    same figure file."""
+    import pandas as pd
+
+    from ..plots import PlotOptionError, check
+
+    table = pd.DataFrame([c.columns() for c in cells])
+    files = {}
+    for i, plot in enumerate(spec.get("plots") or []):
+        where = f"plots[{i}]"
+        try:
+            check(plot["kind"], plot.get("options") or {}, table)
+        except PlotOptionError as e:
+            raise SpecError(file, f"{where}.options.{e.option}" if e.option else where, str(e)) from None
+        name = plot.get("file") or f"{spec['name']}_{plot['kind']}"
+        if name in files:
+            raise SpecError(file, f"{where}.file" if "file" in plot else where,
+                            f"plots[{files[name]}] writes the figure {name!r} too; give one of them another 'file'")
+        files[name] = i
 
 
 def load_spec(path):
