@@ -33,7 +33,6 @@ class Code:
     nbits: int  # its real length in bits
     sample: float  # the sample the decoder will reproduce
     steps: int
-    samples_drawn: int
     index: int  # heap index (tree methods) or 1-based candidate index (list methods)
     ideal_bits: float  # log2(index)
     seed: int
@@ -94,7 +93,7 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
     if pair.shape != ():
         raise ValueError(f"encode takes one target, got parameters of shape {pair.shape}; use simulate for many")
     budget = step_budget(max_steps)
-    status, steps, drawn, z, _, log2_index, node, ws = batch.run_single(
+    status, steps, _, z, _, log2_index, node, ws = batch.run_single(
         m.id, pair.family, pair.params[0], _seed(seed), budget, r.kernel_option, tree.new_workspace(1024)
     )
     if status == INTERRUPTED:
@@ -110,7 +109,7 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
         index = int(node)
     bitstring = r.coder.encode(index - m.index_offset)
     sample = float(pair.loc[0]) + float(pair.scale[0]) * float(z)
-    return Code(m.name, C.pack(bitstring), len(bitstring), sample, int(steps), int(drawn), index,
+    return Code(m.name, C.pack(bitstring), len(bitstring), sample, int(steps), index,
                 float(log2_index), int(seed), r.coder.name, r.value)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from . import codecs
 from .methods import resolve_options
 from .pairs import FAMILIES, resolve
+from .results.layout import message_frame
 from .search import OK, batch
 
 LN2 = np.log(2.0)
@@ -23,14 +24,12 @@ def _seeds(seeds):
 def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits=None, progress=False):
     """Encode one message per element of ``seeds`` broadcast against the parameters of q and p.
 
-    Returns a DataFrame, one row per message: seed, kl and dinf of its pair (bits), steps,
-    samples_drawn, nbits (length of the real code; <NA> when censored), ideal_bits (log2 of the
+    Returns a DataFrame, one row per message (rec_bench.results.layout): seed, kl and dinf of its
+    pair (bits), steps (each step draws one sample of P), nbits (length of the real code; <NA> when censored), ideal_bits (log2 of the
     index), sample (NaN when censored) and censored (the step budget ran out). Options as for
     :func:`rec_bench.encode`. ``progress=True`` shows a progress bar (tqdm). Ctrl-C stops the run
     within about a second with KeyboardInterrupt.
     """
-    import pandas as pd  # imported here, not at module level: it costs ~0.4 s of `import rec_bench`
-
     r = resolve_options(method, code, depth, bits)
     budget = codecs.step_budget(max_steps)
     s = _seeds(seeds)
@@ -58,17 +57,7 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     finally:
         if bar is not None:
             bar.close()
-    status, steps, drawn, nbits, ideal, x = (np.concatenate(c) for c in zip(*parts))
+    status, steps, _, nbits, ideal, x = (np.concatenate(c) for c in zip(*parts))
     module = FAMILIES[pair.family]
-    censored = status != OK
-    return pd.DataFrame({
-        "seed": s,
-        "kl": np.broadcast_to(module.kl(q, p), pair.shape).ravel() / LN2,
-        "dinf": pair.params[:, 0] / LN2,
-        "steps": steps,
-        "samples_drawn": drawn,
-        "nbits": pd.arrays.IntegerArray(np.where(censored, 0, nbits), censored),
-        "ideal_bits": ideal,
-        "sample": x,
-        "censored": censored,
-    })
+    kl = np.broadcast_to(module.kl(q, p), pair.shape).ravel() / LN2
+    return message_frame(s, kl, pair.params[:, 0] / LN2, steps, nbits, ideal, x, status != OK)

@@ -138,7 +138,8 @@ def test_normal_special_functions_are_scipys():
         assert f(x) == (special.ndtr(x), special.log_ndtr(x), special.ndtri(0.3), special.ndtri_exp(x))
 
 
-@pytest.mark.parametrize("kl, dinf", [(2, 3), (2, 10), (2, 64), (0.5, 40), (8, 12), (2, 300)])
+@pytest.mark.parametrize("kl, dinf", [(2, 3), (2, 10), (2, 64), (0.5, 40), (8, 12), (2, 300), (27, 28), (30, 35),
+                                      (45, 46), (45, 345), (100, 101)])
 def test_fixed_kl_construction_hits_its_targets(kl, dinf):
     q, p = rb.fixed_kl(kl, dinf)
     assert rb.kl(q, p) == pytest.approx(kl, rel=1e-9)

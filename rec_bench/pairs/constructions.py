@@ -13,6 +13,12 @@ def _dinf_at(s, k):
     return -0.5 * np.log1p(-s) + mu2 / (2 * s)
 
 
+def _dinf_at_v(v, k):
+    """D_inf (nats) of the pair with KL = k nats and ln sigma^2 = v < 0, P = N(0, 1)."""
+    s = -np.expm1(v)
+    return -0.5 * v + (2 * k + v + s) / (2 * s)
+
+
 def _smallest_dinf(k):
     """D_inf of the centred pair (mu = 0) with KL = k nats: the least D_inf at that KL."""
     from scipy.optimize import brentq
@@ -44,11 +50,20 @@ def fixed_kl(kl_bits, dinf_bits):
                 f"D_inf = {db[idx]:g} bits is not above {d0 / LN2:.4g} bits, the smallest D_inf a "
                 f"Gaussian target against N(0, 1) can have at KL = {kb[idx]:g} bits"
             )
-        f = lambda t: _dinf_at(np.exp(t), k) - d  # noqa: E731  decreasing in t = log s
-        t = brentq(f, -700.0, np.log(s0), xtol=1e-15, maxiter=500)
-        s = np.exp(t)
-        sigma[idx] = np.sqrt(1 - s)
-        mu[idx] = np.sqrt(max(2 * k + s + np.log1p(-s), 0.0))
+        if s0 < 1.0:
+            f = lambda t: _dinf_at(np.exp(t), k) - d  # noqa: E731  decreasing in t = log s
+            t = brentq(f, -700.0, np.log(s0), xtol=1e-15, maxiter=500)
+            s = np.exp(t)
+            sigma[idx] = np.sqrt(1 - s)
+            mu[idx] = np.sqrt(max(2 * k + s + np.log1p(-s), 0.0))
+        else:
+            # sigma^2 below float64's resolution of s = 1 - sigma^2 (KL above ~26 bits): solve in
+            # v = ln sigma^2 < 0 instead, through t = log(-v)
+            g = lambda t: _dinf_at_v(-np.exp(t), k) - d  # noqa: E731  decreasing in t
+            t_centred = np.log(2 * d0)  # the centred pair has v = -2 D_inf
+            v = -np.exp(brentq(g, -700.0, t_centred, xtol=1e-15, maxiter=500))
+            sigma[idx] = np.exp(0.5 * v)
+            mu[idx] = np.sqrt(max(2 * k + v - np.expm1(v), 0.0))
     return Normal(mu[()], sigma[()]), Normal(0.0, 1.0)
 
 
