@@ -135,6 +135,35 @@ def bench_methods(cfg, rows):
 
 
 # ---------------------------------------------------------------------------------------------
+# 1b. a user-defined target against the built-in one of the same shape
+# ---------------------------------------------------------------------------------------------
+def bench_custom(cfg, rows):
+    """ns per step of rb.Custom(examples.normal) against the built-in Normal pair it equals: the
+    cost of evaluating log r through a function pointer instead of inlined code."""
+    import rec_bench as rb
+    from rec_bench.pairs import examples
+
+    print("\n== 1b. custom target (examples.normal via a function pointer) vs the same built-in Normal pair ==")
+    print(f"{'method':7s} {'D_inf':>6s} {'msgs':>7s} {'built-in ns/step':>17s} {'custom ns/step':>15s} {'ratio':>7s}")
+    for method, d in (("as*", 10.0), ("as*", 30.0), ("ad*", 10.0), ("ad*", 30.0), ("pfr", 10.0)):
+        q, p = rb.fixed_kl(KL_BITS, d)
+        custom = rb.Custom(examples.normal, [float(q.loc), float(q.scale)])
+        res = {}
+        for kind, target in (("builtin", q), ("custom", custom)):
+            rb.simulate(method, target, p, np.arange(20))
+            t0 = time.perf_counter()
+            rb.simulate(method, target, p, np.arange(20))
+            n = int(min(cfg.max_msgs, max(3, cfg.budget / max((time.perf_counter() - t0) / 20, 1e-7))))
+            seeds = np.arange(n)
+            wall, cpu, df = median_time(lambda: rb.simulate(method, target, p, seeds), cfg.repeats)
+            res[kind] = cpu / int(df.steps.sum()) * 1e9
+            base = dict(section="custom", method=method, dinf_bits=d, n_messages=n, repeats=cfg.repeats)
+            rows.append(dict(base, metric=f"ns_per_step_{kind}", value=res[kind], unit="ns"))
+        print(f"{method:7s} {d:6.0f} {n:7d} {res['builtin']:17.1f} {res['custom']:15.1f} "
+              f"{res['custom'] / res['builtin']:7.2f}")
+
+
+# ---------------------------------------------------------------------------------------------
 # 2. plain-Python reference against the compiled search
 # ---------------------------------------------------------------------------------------------
 def bench_reference(cfg, rows):
@@ -541,7 +570,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="tiny budgets: a smoke run, not a measurement")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench.parquet"))
     ap.add_argument("--figure", default=str(ROOT / "figures" / "bench.png"))
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: methods,reference,"
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: methods,custom,reference,"
                     "primitives,startup,workers")
     ap.add_argument("--replot", action="store_true", help="only redraw the figure from --out")
     args = ap.parse_args(argv)
@@ -579,6 +608,9 @@ def main(argv=None):
 
     if "methods" not in skip:
         bench_methods(cfg, rows)
+        stamp()
+    if "custom" not in skip:
+        bench_custom(cfg, rows)
         stamp()
     if "reference" not in skip:
         bench_reference(cfg, rows)
