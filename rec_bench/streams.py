@@ -220,20 +220,22 @@ class VectorCode:
 class IndexModel:
     """A categorical model of the returned index's depth (its bit length minus one).
 
-    ``probabilities`` has K + 1 entries: P(depth = t) for t = 0 .. K - 1, then the escape symbol's
-    probability (a depth of K or more, sent as K - 1 + n with n >= 1 in a universal code).
-    Both sides build the same constriction ``Categorical(probabilities, perfect=False)`` from the
-    same float64 table, so the table (``to_json``/``from_json``, ``save``/``load``) is all they share.
-    A model that fits badly costs bits, never correctness.
+    ``weights`` has K + 1 entries, proportional to P(depth = t) for t = 0 .. K - 1, then to the
+    escape symbol's probability (a depth of K or more, sent as K - 1 + n with n >= 1 in a universal
+    code); ``probabilities`` is the normalised table. Both sides build the same constriction
+    ``Categorical(weights, perfect=False)`` from the same float64 weights (constriction normalises
+    and quantises them), so the table (``to_json``/``from_json``, ``save``/``load``) is all they
+    share. A model that fits badly costs bits, never correctness.
     """
 
     FORMAT = "rec_bench.index_model"
 
-    def __init__(self, probabilities, **meta):
-        p = np.array(probabilities, dtype=np.float64).ravel()
-        if p.size < 2 or not np.all(np.isfinite(p)) or np.any(p < 0) or not p.sum() > 0:
-            raise ValueError("an index model needs at least 2 finite non-negative probabilities with a positive sum")
-        self.probabilities = p / p.sum()
+    def __init__(self, weights, **meta):
+        w = np.array(weights, dtype=np.float64).ravel()
+        if w.size < 2 or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise ValueError("an index model needs at least 2 finite non-negative weights with a positive sum")
+        self.weights = w
+        self.probabilities = w / w.sum()
         self.meta = dict(meta)
         self._categorical = None
 
@@ -247,11 +249,11 @@ class IndexModel:
         if self._categorical is None:
             import constriction
 
-            self._categorical = constriction.stream.model.Categorical(self.probabilities, perfect=False)
+            self._categorical = constriction.stream.model.Categorical(self.weights, perfect=False)
         return self._categorical
 
     def __eq__(self, other):
-        return isinstance(other, IndexModel) and np.array_equal(self.probabilities, other.probabilities)
+        return isinstance(other, IndexModel) and np.array_equal(self.weights, other.weights)
 
     __hash__ = None
 
@@ -293,12 +295,13 @@ class IndexModel:
     # ---- using
     def information(self, depths, code="elias-delta"):
         """Bits per coordinate of the model-coded index: -log2 P(symbol), the escape's universal
-        code, and the path bits (the depth itself). Uses the float table (the coder's quantised
-        table differs in the ~24th bit)."""
+        code, and the path bits (the depth itself). Uses the float table with probabilities floored
+        at 2^-24, as the coder does with its 24-bit quantised table (which differs from the float
+        table in about the 24th bit)."""
         d = np.asarray(depths, dtype=np.int64)
         k = self.size
         sym = np.minimum(d, k)
-        bits = -np.log2(self.probabilities[sym]) + d
+        bits = -np.log2(np.maximum(self.probabilities[sym], 2.0**-24)) + d
         esc = d >= k
         if np.any(esc):
             lens = np.array([len(C.universal(code).encode(int(v))) for v in (d[esc] - k + 1).ravel()])
@@ -307,14 +310,16 @@ class IndexModel:
 
     # ---- serialising
     def to_dict(self):
-        return {"format": self.FORMAT, "version": 1, **self.meta, "probabilities": self.probabilities.tolist()}
+        return {"format": self.FORMAT, "version": 1, **self.meta, "weights": self.weights.tolist()}
 
     @classmethod
     def from_dict(cls, d):
         if not isinstance(d, dict) or d.get("format") != cls.FORMAT:
             raise ValueError(f"not an index model: expected a mapping with format {cls.FORMAT!r}")
-        meta = {k: v for k, v in d.items() if k not in ("format", "version", "probabilities")}
-        return cls(d["probabilities"], **meta)
+        if "weights" not in d:
+            raise ValueError("not an index model: no weights")
+        meta = {k: v for k, v in d.items() if k not in ("format", "version", "weights")}
+        return cls(d["weights"], **meta)
 
     def to_json(self):
         return json.dumps(self.to_dict())
@@ -601,6 +606,14 @@ class _ModelSource:
         self.capacity = 32 * nwords  # no vector's path bits can exceed what the stream holds
         self.read_count = 0
 
+    def _decode(self, *args):
+        try:
+            return self.coder.decode(*args)
+        except ValueError:
+            raise
+        except Exception as e:  # constriction signals data that no encoder wrote with an AssertionError
+            raise ValueError(f"corrupted stream: the range decoder refused it ({e})") from None
+
     def bits(self, nbits):
         """``nbits`` bits as a packed uint8 buffer, read as :meth:`_ModelSink.bits` wrote them."""
         if nbits > self.capacity:
@@ -612,7 +625,7 @@ class _ModelSource:
         sizes = np.full(n, 1 << _CHUNK, np.int32)
         if rest:
             sizes[-1] = 1 << rest
-        words = np.asarray(self.coder.decode(self.uniform, sizes), dtype=np.int64)
+        words = np.asarray(self._decode(self.uniform, sizes), dtype=np.int64)
         if rest:
             words[-1] <<= _CHUNK - rest
         return np.append(words.astype(">u2").view(np.uint8), np.uint8(0))
@@ -625,7 +638,7 @@ class _ModelSource:
 
     def _prefix(self, limit):
         zeros = 0
-        while self.coder.decode(self.bit) == 0:
+        while self._decode(self.bit) == 0:
             zeros += 1
             if zeros > limit:
                 raise ValueError("corrupted stream: an escape's universal code has a prefix longer than any depth's")
@@ -633,7 +646,7 @@ class _ModelSource:
 
     def universal(self, code):
         if code == C.ELIAS_GAMMA:
-            z = self._prefix(V.GAMMA_PREFIX_LIMIT)
+            z = self._prefix(min(V.GAMMA_PREFIX_LIMIT, self.capacity))
             return (1 << z) | self.value(z)
         z = self._prefix(V.DELTA_PREFIX_LIMIT)
         length = (1 << z) | self.value(z)
@@ -645,11 +658,12 @@ class _ModelSource:
         if self.read_count >= self.count:
             raise ValueError(f"the stream holds {self.count} vectors; all of them have been read")
         k = model.size
-        depths = np.asarray(self.coder.decode(model.categorical, d), dtype=np.int64)
+        depths = np.asarray(self._decode(model.categorical, d), dtype=np.int64)
         for i in np.flatnonzero(depths == k).tolist():
-            depths[i] = k - 1 + self.universal(escape)
-            if depths[i] > self.capacity:
+            t = k - 1 + self.universal(escape)
+            if t > self.capacity:
                 raise ValueError("corrupted stream: an escaped depth is longer than the stream")
+            depths[i] = t
         total = int(depths.sum())
         buf = self.bits(total)
         self.read_count += 1
