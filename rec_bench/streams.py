@@ -76,7 +76,25 @@ class _Setup:
     model: bool  # the index is model-coded
 
 
+_SETUPS = {}  # setups without per-coordinate options, by (method, code, shape, model identity)
+
+
 def _setup(method, code, depth, bits, shape, index_model):
+    key = None
+    if depth is None and bits is None and isinstance(method, str) and isinstance(code, str):
+        key = (method, code, shape, id(index_model))
+        hit = _SETUPS.get(key)
+        if hit is not None and hit[1] is index_model:
+            return hit[0]
+    setup = _make_setup(method, code, depth, bits, shape, index_model)
+    if key is not None:
+        if len(_SETUPS) > 256:
+            _SETUPS.clear()
+        _SETUPS[key] = (setup, index_model)
+    return setup
+
+
+def _make_setup(method, code, depth, bits, shape, index_model):
     m = method_spec(method)
     d = math.prod(shape)
     if m.option is None:
@@ -124,15 +142,26 @@ def _proposal(p, shape):
     for fam, module in enumerate(FAMILIES):
         if type(p) is module.PROPOSAL:
             loc, scale = module.proposal_map(p)
-            try:
-                loc, scale = (np.array(np.broadcast_to(a, shape), np.float64).ravel() for a in (loc, scale))
-            except ValueError:
-                raise ValueError(
-                    f"the proposal's parameters (shape {np.shape(loc)}) do not broadcast to the vector's shape {shape}"
-                ) from None
-            return fam, loc, scale
+            if loc.shape != shape:
+                try:
+                    fits = np.broadcast_shapes(loc.shape, shape) == shape
+                except ValueError:
+                    fits = False
+                if not fits:
+                    raise ValueError(f"the proposal's parameters (shape {loc.shape}) do not broadcast to the "
+                                     f"vector's shape {shape}")
+            return fam, _flat(loc, shape), _flat(scale, shape)
     names = ", ".join(sorted({m.PROPOSAL.__name__ for m in FAMILIES}))
     raise ValueError(f"unsupported proposal {type(p).__name__}; supported proposals: {names}")
+
+
+def _flat(a, shape):
+    """A fresh, writable, contiguous float64 copy of ``a`` broadcast to ``shape``, raveled."""
+    if a.shape == shape:
+        return np.array(a, np.float64).ravel()
+    if a.ndim == 0:
+        return np.full(math.prod(shape), float(a))
+    return np.array(np.broadcast_to(a, shape), np.float64).ravel()
 
 
 def _shape(p, shape):
@@ -175,7 +204,7 @@ class VectorCode:
     index_bits: np.ndarray  # bit length of each coordinate's index (tree methods: depth + 1)
     code_bits: np.ndarray
     ideal_bits: np.ndarray  # log2 of each index
-    seed: int
+    seed: "int | np.ndarray"  # the vector's seed (an array of one per vector from encode_many)
     code: str  # elias-delta, elias-gamma or fixed; with an index model, the escapes' code
     option: np.ndarray | None = None  # depth D (DAD*) or K (ORC, MRC) per coordinate
     index_model: "IndexModel | None" = None  # set when the index is model-coded
@@ -355,8 +384,9 @@ def _simulate_depths(q, p, method, seed, depth, max_steps):
     setup_pair = resolve(q, p)
     m = method_spec(method)
     setup = _setup(m.name, "elias-delta", depth, None, setup_pair.shape, None)
-    _, _, _, _, _, index_bits, _, _ = _run_encode(setup, setup_pair, _seed(seed), step_budget(max_steps),
-                                                  V.PATH, np.zeros(64, np.uint8), 0)
+    _, _, _, _, _, index_bits, _, _ = _run_encode(setup, setup_pair, np.array([_seed(seed)], np.uint64),
+                                                  setup_pair.params.shape[0], step_budget(max_steps), V.PATH,
+                                                  np.zeros(64, np.uint8), 0)
     return index_bits - 1
 
 
@@ -381,20 +411,48 @@ def write_builtin_tables(path=_TABLES_FILE):
 # encoding
 
 
-def _run_encode(setup, pair, seed, budget, code, buf, pos):
-    """The compiled vector encoder; raises BudgetExceeded. Returns (pos, buf, x, steps, drawn,
-    index_bits, code_bits, ideal) as a flat tuple without ``ws``."""
-    st, coord, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal = V.encode(
-        setup.method.id, pair.family, pair.params, pair.loc, pair.scale, seed, budget, setup.option,
+def _where(row, d, n):
+    """Where a row of a batch of n vectors of d coordinates sits, for error messages."""
+    if n == 1:
+        return f"coordinate {row}"
+    return f"vector {row // d}, coordinate {row % d}"
+
+
+def _run_encode(setup, pair, seeds, d, budget, code, buf, pos):
+    """The compiled encoder over len(seeds) vectors of d coordinates; raises BudgetExceeded.
+
+    Returns (pos, buf, x, steps, drawn, index_bits, code_bits, ideal), arrays of one entry per row.
+    """
+    st, row, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal = V.encode(
+        setup.method.id, pair.family, pair.params, pair.loc, pair.scale, seeds, d, budget, setup.option,
         setup.width, code, buf, pos, _workspace()
     )
     _WS[0] = ws
     if st != V.OK:
         raise BudgetExceeded(
-            f"{setup.method.name} did not finish coordinate {coord} within max_steps={budget} steps "
-            f"(D_inf = {pair.params[coord, 0] / math.log(2):.4g} bits); raise max_steps"
+            f"{setup.method.name} did not finish {_where(row, d, seeds.size)} within max_steps={budget} steps "
+            f"(D_inf = {pair.params[row, 0] / math.log(2):.4g} bits); raise max_steps"
         )
     return pos, buf, x, steps, drawn, index_bits, code_bits, ideal
+
+
+def _seeds(seeds, n):
+    """A uint64 array of n seeds, each validated like a scalar seed."""
+    if isinstance(seeds, np.ndarray):
+        if seeds.dtype.kind not in "iuO":
+            raise ValueError(f"seeds must be integers, got dtype {seeds.dtype}")
+        shape, values = seeds.shape, seeds.tolist()
+    else:
+        values = list(seeds)
+        shape = (len(values),)
+    if shape != (n,):
+        raise ValueError(f"seeds must be one per vector, shape ({n},), got shape {shape}")
+    return np.array([_seed(s) for s in values], np.uint64)
+
+
+def _int_bits(v, nbits):
+    """The nbits-bit binary form of the int v, most significant first, as a 0/1 uint8 array."""
+    return np.frombuffer(format(v, f"0{nbits}b").encode(), np.uint8) - np.uint8(48)
 
 
 class _BitSink:
@@ -419,47 +477,40 @@ class _ModelSink:
         self.bit = constriction.stream.model.Uniform(2)
         self.count = 0
 
-    def bits(self, values_buf, nbits):
-        """Send ``nbits`` bits (from a packed buffer) as uniform symbols of 16 bits, then the rest."""
-        if nbits == 0:
+    def bits(self, b):
+        """Send the bits ``b`` (a 0/1 uint8 array) as uniform symbols of 16 bits, then one of the rest."""
+        n = b.size
+        if n == 0:
             return
-        nfull, rest = divmod(nbits, _CHUNK)
-        nbytes = 2 * (nfull + (rest > 0))
-        raw = np.zeros(nbytes, np.uint8)
-        have = min(nbytes, values_buf.shape[0])
-        raw[:have] = values_buf[:have]
-        words = raw.view(">u2").astype(np.int32)
+        nfull, rest = divmod(n, _CHUNK)
+        padded = np.zeros(_CHUNK * (nfull + (rest > 0)), np.uint8)
+        padded[:n] = b
+        words = np.packbits(padded).view(">u2").astype(np.int32)
         sizes = np.full(words.size, 1 << _CHUNK, np.int32)
         if rest:
             words[-1] >>= _CHUNK - rest
             sizes[-1] = 1 << rest
         self.coder.encode(words, self.uniform, sizes)
 
-    def value(self, v, nbits):
-        if nbits:
-            nbytes = (nbits + 7) >> 3
-            self.bits(np.frombuffer((int(v) << (8 * nbytes - nbits)).to_bytes(nbytes, "big"), np.uint8), nbits)
-
     def universal(self, n, code):
         """A universal code of n >= 1, in the calls the decoder mirrors: the prefix bit by bit,
-        then (delta) the length's low bits, then the value's low bits."""
+        then (delta) the length's bits below its top bit, then the value's bits below its top bit."""
         length = n.bit_length()
         if code == C.ELIAS_GAMMA:
             self.coder.encode(np.array([0] * (length - 1) + [1], np.int32), self.bit)
-            self.value(n & ((1 << (length - 1)) - 1), length - 1)
-            return
-        lb = length.bit_length()
-        self.coder.encode(np.array([0] * (lb - 1) + [1], np.int32), self.bit)
-        self.value(length & ((1 << (lb - 1)) - 1), lb - 1)
-        self.value(n & ((1 << (length - 1)) - 1), length - 1)
+        else:
+            lb = length.bit_length()
+            self.coder.encode(np.array([0] * (lb - 1) + [1], np.int32), self.bit)
+            self.bits(_int_bits(length, lb)[1:])
+        self.bits(_int_bits(n, length)[1:])
 
-    def vector(self, model, index_bits, paths, total, escape):
-        depths = index_bits - 1
+    def vector(self, model, depths, paths, escape):
+        """One vector: its depth symbols, its escapes' universal codes, its path bits."""
         k = model.size
         self.coder.encode(np.minimum(depths, k).astype(np.int32), model.categorical)
         for t in depths[depths >= k].tolist():
             self.universal(int(t) - k + 1, escape)
-        self.bits(paths, total)
+        self.bits(paths)
         self.count += 1
 
     def data(self):
@@ -495,28 +546,37 @@ def _read_varint(data, pos, what):
             return n, pos
 
 
-def _encode_into(sink, pair, setup, seed, budget, index_model):
-    """Append one vector to ``sink``; returns the VectorCode's fields and its index source."""
+def _encode_into(sink, pair, setup, seeds, budget, index_model):
+    """Append len(seeds) vectors (the rows of ``pair``, in order) to ``sink``; returns the
+    VectorCode's fields (arrays of the pair's shape) with the source of its ``index``."""
+    n = seeds.size
+    d = pair.params.shape[0] // n if n else 0
     if isinstance(sink, _BitSink):
         pos0 = sink.pos
         sink.pos, sink.buf, x, steps, drawn, index_bits, code_bits, ideal = _run_encode(
-            setup, pair, seed, budget, setup.code, sink.buf, sink.pos
+            setup, pair, seeds, d, budget, setup.code, sink.buf, sink.pos
         )
-        first = pos0 >> 3  # the vector's own bytes, for ``VectorCode.index``
+        first = pos0 >> 3  # the vectors' own bytes, for ``VectorCode.index``
         source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), pos0 - 8 * first + np.cumsum(code_bits),
                   setup.method.option == "bits")
     else:
         pos, buf, x, steps, drawn, index_bits, _, ideal = _run_encode(
-            setup, pair, seed, budget, V.PATH, np.zeros(max(16, pair.params.shape[0]), np.uint8), 0
+            setup, pair, seeds, d, budget, V.PATH, np.zeros(max(16, pair.params.shape[0]), np.uint8), 0
         )
-        sink.vector(index_model, index_bits, buf, pos, setup.escape)
-        code_bits = index_model.information(index_bits - 1, _CODE_NAMES[setup.escape])
-        source = (buf[: (pos + 7) >> 3].tobytes(), np.cumsum(index_bits - 1), False)
+        depths = index_bits - 1
+        paths = np.unpackbits(buf, count=pos)
+        ends = np.cumsum(depths)
+        for j in range(n):
+            a = ends[j * d - 1] if j else 0
+            b = ends[(j + 1) * d - 1] if d else 0
+            sink.vector(index_model, depths[j * d : (j + 1) * d], paths[a:b], setup.escape)
+        code_bits = index_model.information(depths, _CODE_NAMES[setup.escape])
+        source = (buf[: (pos + 7) >> 3].tobytes(), ends, False)
     shape = pair.shape
     return dict(
         method=setup.method.name, sample=x.reshape(shape), steps=steps.reshape(shape),
         samples_drawn=drawn.reshape(shape), index_bits=index_bits.reshape(shape),
-        code_bits=code_bits.reshape(shape), ideal_bits=ideal.reshape(shape), seed=int(seed), code=setup.code_name,
+        code_bits=code_bits.reshape(shape), ideal_bits=ideal.reshape(shape), code=setup.code_name,
         option=None if setup.value is None else setup.value.reshape(shape), index_model=index_model,
         _index_source=source,
     )
@@ -531,8 +591,8 @@ def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-del
     message of seed ``coordinate_seed(seed, i)``; the codes follow each other bit by bit and the
     whole is padded once, with zeros, to a whole byte. ``depth`` (DAD*) and ``bits`` (ORC, MRC)
     may be arrays: one value per coordinate. ``index_model`` (an :class:`IndexModel`) codes each
-    index's depth with that model instead of the universal ``code`` (then ``code`` names the
-    escape code). A coordinate that needs more than ``max_steps`` steps raises BudgetExceeded.
+    index's depth with that model instead of the universal ``code`` (which then codes the
+    escapes). A coordinate that needs more than ``max_steps`` steps raises BudgetExceeded.
     Returns a :class:`VectorCode`.
     """
     seed = _seed(seed)
@@ -540,28 +600,28 @@ def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-del
     setup = _setup(method, code, depth, bits, pair.shape, index_model)
     budget = step_budget(max_steps)
     sink = _BitSink(max(16, 2 * pair.params.shape[0])) if index_model is None else _ModelSink()
-    fields = _encode_into(sink, pair, setup, seed, budget, index_model)
+    fields = _encode_into(sink, pair, setup, np.array([seed], np.uint64), budget, index_model)
     data = sink.data()
-    return VectorCode(bits=data, nbits=sink.pos if index_model is None else 8 * len(data), **fields)
+    return VectorCode(bits=data, nbits=sink.pos if index_model is None else 8 * len(data), seed=int(seed), **fields)
 
 
 # ---------------------------------------------------------------------------------------------
 # decoding
 
 _ERRORS = {
-    V.TRUNCATED: "truncated code: the data ends inside coordinate {i}'s code",
-    V.LONG_PREFIX: "corrupted code: coordinate {i}'s universal code has a prefix longer than any index's",
-    V.INDEX_ZERO: "corrupted code: coordinate {i}'s heap index 0 names no node",
-    V.INDEX_TOO_LARGE: "corrupted code: coordinate {i}'s candidate index is beyond any search budget",
-    V.EMPTY_REGION: "corrupted code: coordinate {i}'s path leads to a region of zero probability",
+    V.TRUNCATED: "truncated code: the data ends inside the code of {where}",
+    V.LONG_PREFIX: "corrupted code: the universal code of {where} has a prefix longer than any index's",
+    V.INDEX_ZERO: "corrupted code: the heap index of {where} is 0, which names no node",
+    V.INDEX_TOO_LARGE: "corrupted code: the candidate index of {where} is beyond any search budget",
+    V.EMPTY_REGION: "corrupted code: the path of {where} leads to a region of zero probability",
 }
 
 
-def _run_decode(setup, fam, loc, scale, seed, depths, buf, pos, end):
-    st, coord, pos, x = V.decode(setup.method.id, fam, loc, scale, seed, setup.width, setup.code, depths, buf,
-                                 pos, end)
+def _run_decode(setup, fam, loc, scale, seeds, d, depths, buf, pos, end):
+    st, row, pos, x = V.decode(setup.method.id, fam, loc, scale, seeds, d, setup.width, setup.code, depths, buf,
+                               pos, end)
     if st != V.OK:
-        raise ValueError(_ERRORS[st].format(i=coord))
+        raise ValueError(_ERRORS[st].format(where=_where(row, d, seeds.size)))
     return pos, x
 
 
@@ -615,26 +675,24 @@ class _ModelSource:
             raise ValueError(f"corrupted stream: the range decoder refused it ({e})") from None
 
     def bits(self, nbits):
-        """``nbits`` bits as a packed uint8 buffer, read as :meth:`_ModelSink.bits` wrote them."""
+        """``nbits`` bits (a 0/1 uint8 array), read as :meth:`_ModelSink.bits` wrote them."""
         if nbits > self.capacity:
             raise ValueError(f"corrupted stream: it names {nbits} path bits, more than its {self.capacity} bits hold")
         nfull, rest = divmod(nbits, _CHUNK)
         n = nfull + (rest > 0)
         if n == 0:
-            return np.zeros(1, np.uint8)
+            return np.zeros(0, np.uint8)
         sizes = np.full(n, 1 << _CHUNK, np.int32)
         if rest:
             sizes[-1] = 1 << rest
         words = np.asarray(self._decode(self.uniform, sizes), dtype=np.int64)
         if rest:
             words[-1] <<= _CHUNK - rest
-        return np.append(words.astype(">u2").view(np.uint8), np.uint8(0))
+        return np.unpackbits(words.astype(">u2").view(np.uint8), count=nbits)
 
     def value(self, nbits):
-        if nbits == 0:
-            return 0
-        buf = self.bits(nbits)
-        return int.from_bytes(buf[: (nbits + 7) >> 3].tobytes(), "big") >> (-nbits % 8)
+        """The int made of the next ``nbits`` bits."""
+        return int("".join("01"[b] for b in self.bits(nbits).tolist()) or "0", 2)
 
     def _prefix(self, limit):
         zeros = 0
@@ -655,19 +713,19 @@ class _ModelSource:
         return (1 << (length - 1)) | self.value(length - 1)
 
     def vector(self, model, d, escape):
+        """(depths, path bits) of the next vector of d coordinates."""
         if self.read_count >= self.count:
             raise ValueError(f"the stream holds {self.count} vectors; all of them have been read")
         k = model.size
-        depths = np.asarray(self._decode(model.categorical, d), dtype=np.int64)
+        depths = np.asarray(self._decode(model.categorical, d), dtype=np.int64) if d else np.zeros(0, np.int64)
         for i in np.flatnonzero(depths == k).tolist():
             t = k - 1 + self.universal(escape)
             if t > self.capacity:
                 raise ValueError("corrupted stream: an escaped depth is longer than the stream")
             depths[i] = t
-        total = int(depths.sum())
-        buf = self.bits(total)
+        paths = self.bits(int(depths.sum()))
         self.read_count += 1
-        return depths, buf, total
+        return depths, paths
 
     def exhausted(self):
         return self.read_count == self.count
@@ -679,21 +737,27 @@ class _ModelSource:
             raise ValueError("corrupted stream: data follows its last vector")
 
 
-def _decode_from(source, p, setup, seed, shape, index_model):
-    fam, loc, scale = _proposal(p, shape)
-    if isinstance(source, _BitSource):
-        source.pos, x = _run_decode(setup, fam, loc, scale, seed, _NO_DEPTHS, source.buf, source.pos, source.end)
-    else:
-        depths, buf, total = source.vector(index_model, loc.size, setup.escape)
-        if setup.method.option == "depth" and np.any(depths > setup.option):
-            i = int(np.flatnonzero(depths > setup.option)[0])
-            raise ValueError(f"corrupted stream: coordinate {i}'s depth {depths[i]} exceeds DAD*'s depth "
-                             f"{setup.option[i]}")
-        _, x = _run_decode(setup, fam, loc, scale, seed, depths, buf, 0, total)
-    return x.reshape(shape)
-
-
 _NO_DEPTHS = np.zeros(0, np.int64)
+
+
+def _decode_from(source, p, setup, seeds, shape, index_model):
+    """Read len(seeds) vectors (together, ``shape``: the vector's shape, or (n, vector shape))."""
+    n = seeds.size
+    fam, loc, scale = _proposal(p, shape)
+    d = loc.size // n if n else 0
+    if isinstance(source, _BitSource):
+        source.pos, x = _run_decode(setup, fam, loc, scale, seeds, d, _NO_DEPTHS, source.buf, source.pos, source.end)
+        return x.reshape(shape)
+    parts = [source.vector(index_model, d, setup.escape) for _ in range(n)]
+    depths = np.concatenate([a for a, _ in parts]) if parts else _NO_DEPTHS
+    paths = np.concatenate([b for _, b in parts]) if parts else np.zeros(0, np.uint8)
+    if setup.method.option == "depth" and np.any(depths > setup.option):
+        i = int(np.flatnonzero(depths > setup.option)[0])
+        raise ValueError(f"corrupted stream: the depth {depths[i]} of {_where(i, d, n)} exceeds DAD*'s depth "
+                         f"{setup.option[i]}")
+    buf = np.append(np.packbits(paths), np.uint8(0))
+    _, x = _run_decode(setup, fam, loc, scale, seeds, d, depths, buf, 0, paths.size)
+    return x.reshape(shape)
 
 
 def decode_vector(data, p, method="ad*", seed=0, *, shape=None, code="elias-delta", depth=None, bits=None,
@@ -707,6 +771,8 @@ def decode_vector(data, p, method="ad*", seed=0, *, shape=None, code="elias-delt
     """
     if isinstance(data, VectorCode):
         c = data
+        if c.bits is None:
+            raise ValueError("this VectorCode was appended to a stream: decode the stream with StreamDecoder")
         method, seed, code = c.method, c.seed, ("elias-delta" if c.code == "fixed" else c.code)
         index_model = c.index_model if index_model is None else index_model
         opt = method_spec(method).option
@@ -714,13 +780,11 @@ def decode_vector(data, p, method="ad*", seed=0, *, shape=None, code="elias-delt
         bits = c.option if opt == "bits" and bits is None else bits
         shape = c.shape if shape is None else shape
         data = c.bits
-        if data is None:
-            raise ValueError("this VectorCode was appended to a stream: decode the stream with StreamDecoder")
     shape = _shape(p, shape)
-    seed = _seed(seed)
+    seeds = np.array([_seed(seed)], np.uint64)
     setup = _setup(method, code, depth, bits, shape, index_model)
     source = _BitSource(data) if index_model is None else _ModelSource(data)
-    x = _decode_from(source, p, setup, seed, shape, index_model)
+    x = _decode_from(source, p, setup, seeds, shape, index_model)
     source.finish()
     return x
 
@@ -741,12 +805,18 @@ def _check_stream_options(method, code, index_model):
                              "tree nodes and candidate indices of AS*, AD*, DAD*, PFR and RS")
 
 
+def _count(n):
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"the number of vectors must be a non-negative integer, got {n!r}")
+    return int(n)
+
+
 class StreamEncoder:
     """Append vectors to one stream; ``get_compressed()`` returns it, padded once at its end.
 
     Method, code, step budget and index model are the stream's; ``depth`` and ``bits`` are
-    defaults that each :meth:`encode` call may override. Vector j's seed is
-    ``message_seed(seed, j)`` (j = 0, 1, ... in order of appending) unless the call gives its own.
+    defaults that each call may override. Vector j of the stream (j = 0, 1, ... in the order of
+    appending) has the seed ``message_seed(seed, j)`` unless the call gives its own.
     """
 
     def __init__(self, method="ad*", seed=0, *, code="elias-delta", depth=None, bits=None, index_model=None,
@@ -761,17 +831,35 @@ class StreamEncoder:
         self._sink = _BitSink(1024) if index_model is None else _ModelSink()
         self.count = 0
 
+    def _options(self, depth, bits):
+        return self.depth if depth is None else depth, self.bits if bits is None else bits
+
     def encode(self, q, p, *, seed=None, depth=None, bits=None):
         """Append one vector (shape: the broadcast shape of q's and p's parameters); returns its
         :class:`VectorCode` (``bits`` None: the bits are in the stream)."""
         s = _seed(message_seed(self.seed, self.count) if seed is None else seed)
         pair = resolve(q, p)
-        setup = _setup(self.method, self.code, self.depth if depth is None else depth,
-                       self.bits if bits is None else bits, pair.shape, self.index_model)
-        fields = _encode_into(self._sink, pair, setup, s, self.budget, self.index_model)
+        setup = _setup(self.method, self.code, *self._options(depth, bits), pair.shape, self.index_model)
+        fields = _encode_into(self._sink, pair, setup, np.array([s], np.uint64), self.budget, self.index_model)
         self.count += 1
         nbits = None if self.index_model is not None else int(fields["code_bits"].sum())
-        return VectorCode(bits=None, nbits=nbits, **fields)
+        return VectorCode(bits=None, nbits=nbits, seed=int(s), **fields)
+
+    def encode_many(self, q, p, *, seeds=None, depth=None, bits=None):
+        """Append n vectors in one compiled call: the parameters of q and p broadcast to (n, ...),
+        the first axis running over vectors. The same as n calls of :meth:`encode` with the rows, bit
+        for bit; ``seeds`` (n,) defaults to the vectors' message seeds. Returns one
+        :class:`VectorCode` whose arrays have shape (n, ...) and whose ``seed`` is the array of seeds."""
+        pair = resolve(q, p)
+        if len(pair.shape) == 0:
+            raise ValueError("encode_many needs parameters with a leading axis that runs over vectors")
+        n = pair.shape[0]
+        s = V.message_seeds(np.uint64(self.seed), self.count, n) if seeds is None else _seeds(seeds, n)
+        setup = _setup(self.method, self.code, *self._options(depth, bits), pair.shape, self.index_model)
+        fields = _encode_into(self._sink, pair, setup, s, self.budget, self.index_model)
+        self.count += n
+        nbits = None if self.index_model is not None else int(fields["code_bits"].sum())
+        return VectorCode(bits=None, nbits=nbits, seed=s, **fields)
 
     def num_bits(self):
         """Bits in the stream so far (universal codes: exact, before padding; model-coded: the range
@@ -792,7 +880,8 @@ class StreamDecoder:
     """Read the vectors of a stream back in the order they were appended.
 
     Takes the encoder's method, seed, code, options and index model. :meth:`decode` reads one
-    vector; :meth:`finish` checks that nothing but the final padding is left.
+    vector, :meth:`decode_many` several; :meth:`finish` checks that nothing but the final padding
+    is left.
     """
 
     def __init__(self, data, method="ad*", seed=0, *, code="elias-delta", depth=None, bits=None,
@@ -806,14 +895,27 @@ class StreamDecoder:
         self._source = _BitSource(data) if index_model is None else _ModelSource(data)
         self.count = 0
 
+    def _options(self, depth, bits):
+        return self.depth if depth is None else depth, self.bits if bits is None else bits
+
     def decode(self, p, *, shape=None, seed=None, depth=None, bits=None):
         """The next vector (shape: ``shape``, or the proposal's)."""
         shape = _shape(p, shape)
-        s = _seed(message_seed(self.seed, self.count) if seed is None else seed)
-        setup = _setup(self.method, self.code, self.depth if depth is None else depth,
-                       self.bits if bits is None else bits, shape, self.index_model)
+        s = np.array([_seed(message_seed(self.seed, self.count) if seed is None else seed)], np.uint64)
+        setup = _setup(self.method, self.code, *self._options(depth, bits), shape, self.index_model)
         x = _decode_from(self._source, p, setup, s, shape, self.index_model)
         self.count += 1
+        return x
+
+    def decode_many(self, p, n, *, shape=None, seeds=None, depth=None, bits=None):
+        """The next n vectors, as an array of shape (n, ``shape``); ``shape`` is one vector's shape
+        (default: the proposal's), and P's parameters broadcast to (n, shape)."""
+        n = _count(n)
+        shape = (n, *_shape(p, shape))
+        s = V.message_seeds(np.uint64(self.seed), self.count, n) if seeds is None else _seeds(seeds, n)
+        setup = _setup(self.method, self.code, *self._options(depth, bits), shape, self.index_model)
+        x = _decode_from(self._source, p, setup, s, shape, self.index_model)
+        self.count += n
         return x
 
     def maybe_exhausted(self):

@@ -185,6 +185,35 @@ def test_a_stream_of_many_vectors_reads_back_in_order(model):
         dec.decode(rb.Normal(0.0, 1.0), shape=5)
 
 
+@pytest.mark.parametrize("method, model", [("ad*", False), ("as*", True), ("dad*", True), ("orc", False)])
+def test_encode_many_is_encode_row_by_row(method, model):
+    """One compiled call for many vectors writes the stream that one call per vector writes."""
+    n, d = 60, 7
+    q, p = rb.gaussian_channel(3.0, n * d, seed=8)
+    q = rb.Normal(q.loc.reshape(n, d), q.scale)
+    opts = {"depth": np.arange(d) + 3} if method == "dad*" else {"bits": 5} if method == "orc" else {}
+    index_model = IndexModel.for_kl(3.4, "as*") if model else None
+    one, many = StreamEncoder(method, 4, index_model=index_model), StreamEncoder(method, 4, index_model=index_model)
+    rows = [one.encode(rb.Normal(q.loc[j], q.scale), p, **opts) for j in range(n // 2)]
+    rows.append(one.encode(rb.Normal(q.loc[n // 2], q.scale), p, seed=12345, **opts))
+    rows += [one.encode(rb.Normal(q.loc[j], q.scale), p, seed=message_seed(4, j), **opts) for j in range(n // 2 + 1, n)]
+    seeds = [message_seed(4, j) for j in range(n)]
+    seeds[n // 2] = 12345
+    first = many.encode_many(rb.Normal(q.loc[: n // 2], q.scale), p, **opts)
+    rest = many.encode_many(rb.Normal(q.loc[n // 2 :], q.scale), p, seeds=seeds[n // 2 :], **opts)
+    assert first.sample.shape == (n // 2, d) and list(first.seed) == seeds[: n // 2]
+    assert np.array_equal(np.concatenate([first.sample, rest.sample]), np.stack([c.sample for c in rows]))
+    assert list(np.concatenate([first.index, rest.index]).ravel()) == [h for c in rows for h in c.index]
+    assert one.get_compressed() == many.get_compressed() and len(one) == len(many) == n
+    dec = StreamDecoder(many.get_compressed(), method, 4, index_model=index_model)
+    got = dec.decode_many(p, n // 2, shape=d, **opts)
+    assert np.array_equal(got, first.sample)
+    assert np.array_equal(dec.decode(p, shape=d, seed=seeds[n // 2], **opts), rows[n // 2].sample)
+    assert np.array_equal(dec.decode_many(p, n // 2 - 1, shape=d, seeds=seeds[n // 2 + 1 :], **opts),
+                          rest.sample[1:])
+    dec.finish()
+
+
 def test_default_seeds_of_a_stream_are_message_seeds():
     q, p = rb.gaussian_channel(2.0, 10, seed=1)
     enc = StreamEncoder("as*", seed=99)
@@ -384,6 +413,10 @@ def test_bit_flips_in_a_stream_give_finite_vectors_or_value_error(model):
         (lambda q, p: IndexModel([0.0, -1.0]), "non-negative weights"),
         (lambda q, p: IndexModel.from_json('{"format": "x"}'), "not an index model"),
         (lambda q, p: StreamEncoder("ad*", code="huffman"), "unknown code"),
+        (lambda q, p: StreamEncoder("ad*").encode_many(rb.Normal(0.1, 0.2), p), "leading axis"),
+        (lambda q, p: StreamEncoder("ad*").encode_many(q, p, seeds=[1, 2]), r"one per vector, shape \(4,\)"),
+        (lambda q, p: StreamEncoder("ad*").encode_many(q, p, seeds=[1, 2, 3, -4]), r"seed must be in"),
+        (lambda q, p: StreamDecoder(b"", "ad*").decode_many(p, -1, shape=3), "non-negative integer"),
     ],
 )
 def test_bad_input_names_the_problem(call, message):
@@ -394,8 +427,10 @@ def test_bad_input_names_the_problem(call, message):
 
 def test_budget_exceeded_names_the_coordinate():
     q, p = rb.Normal([0.1, 0.2, 4.0], [0.5, 0.5, 0.01]), rb.Normal(0.0, 1.0)
-    with pytest.raises(rb.BudgetExceeded, match=r"coordinate 2 within max_steps=50"):
+    with pytest.raises(rb.BudgetExceeded, match=r"did not finish coordinate 2 within max_steps=50"):
         encode_vector(q, p, "pfr", 0, max_steps=50)
+    with pytest.raises(rb.BudgetExceeded, match=r"did not finish vector 1, coordinate 2 within max_steps=50"):
+        StreamEncoder("pfr", max_steps=50).encode_many(rb.Normal([[0.1, 0.2, 0.3], [0.1, 0.2, 4.0]], 0.5), p)
 
 
 def test_vector_code_fields():

@@ -114,27 +114,29 @@ def _write_length_prefix(buf, pos, code, bitlen, width):
 
 
 @njit(cache=True)
-def encode(method, fam, prm, loc, scale, seed, max_steps, option, width, code, buf, pos, ws):
-    """Search every coordinate and append its code to the bit buffer ``buf`` at bit ``pos``.
+def encode(method, fam, prm, loc, scale, seeds, d, max_steps, option, width, code, buf, pos, ws):
+    """Search every coordinate of n = len(seeds) vectors of d coordinates each and append their codes
+    to the bit buffer ``buf`` at bit ``pos``, vector after vector.
 
-    ``prm`` (d, 4), ``loc`` and ``scale`` (d,) are the coordinates' kernel rows and proposal maps;
-    ``option`` (d,) is batch.run_one's option per coordinate (DAD*: depth D; ORC, MRC: 2^K), ``width``
-    (d,) a fixed-length code's width (D + 1, or K). ``buf`` must be zero from ``pos`` on; it is
-    grown by doubling when needed (the returned buffer is the one to keep).
+    Row i = j d + k of ``prm`` (n d, 4), ``loc`` and ``scale`` (n d,) is coordinate k of vector j,
+    whose seed is ``coordinate_seed(seeds[j], k)``. ``option`` (n d,) is batch.run_one's option
+    per coordinate (DAD*: depth D; ORC, MRC: 2^K), ``width`` (n d,) a fixed-length code's width
+    (D + 1, or K). ``buf`` must be zero from ``pos`` on; it is grown by doubling when needed (the
+    returned buffer is the one to keep).
 
-    Returns (status, coordinate, pos, buf, ws, x, steps, samples_drawn, index_bits, code_bits,
-    log2 index): status OK, or CENSORED at ``coordinate`` (nothing after it is meaningful).
+    Returns (status, row, pos, buf, ws, x, steps, samples_drawn, index_bits, code_bits, log2 index),
+    arrays of n d entries: status OK, or CENSORED at ``row`` (nothing after it is meaningful).
     """
-    d = prm.shape[0]
-    x = np.empty(d)
-    steps = np.zeros(d, np.int64)
-    drawn = np.zeros(d, np.int64)
-    index_bits = np.zeros(d, np.int64)
-    code_bits = np.zeros(d, np.int64)
-    ideal = np.zeros(d)
+    rows = prm.shape[0]
+    x = np.empty(rows)
+    steps = np.zeros(rows, np.int64)
+    drawn = np.zeros(rows, np.int64)
+    index_bits = np.zeros(rows, np.int64)
+    code_bits = np.zeros(rows, np.int64)
+    ideal = np.zeros(rows)
     is_tree = method == batch.AS or method == batch.AD or method == batch.DAD
-    for i in range(d):
-        cs = rnd.coordinate_seed(seed, i)
+    for i in range(rows):
+        cs = rnd.coordinate_seed(seeds[i // d], i % d)
         st, s, dr, z, bitlen, lg, node, ws = batch.run_one(method, fam, prm[i], cs, max_steps, option[i], ws)
         steps[i] = s
         drawn[i] = dr
@@ -160,7 +162,7 @@ def encode(method, fam, prm, loc, scale, seed, max_steps, option, width, code, b
             pos += path.shape[0]
         else:
             pos = _put(buf, pos, node, bitlen - 1)  # the index's bits below its top bit
-    return OK, d, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal
+    return OK, rows, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal
 
 
 @njit(cache=True)
@@ -183,20 +185,21 @@ def _walk(fam, seed, rule, path, no_prm):
 
 
 @njit(cache=True)
-def decode(method, fam, loc, scale, seed, width, code, depths, buf, pos, end):
-    """Read d = len(loc) codes from bit ``pos`` of ``buf`` (``end``: bits available) and decode them.
+def decode(method, fam, loc, scale, seeds, d, width, code, depths, buf, pos, end):
+    """Read the codes of n = len(seeds) vectors of d coordinates from bit ``pos`` of ``buf`` (``end``:
+    bits available) and decode them; rows as in :func:`encode`.
 
-    ``width`` (d,) are fixed-length widths, ``depths`` (d,) the index bit lengths minus one for the
-    ``PATH`` code (unused otherwise). Returns (status, coordinate, pos, x): status OK, or the error
-    at ``coordinate``.
+    ``width`` (n d,) are fixed-length widths, ``depths`` (n d,) the index bit lengths minus one for
+    the ``PATH`` code (unused otherwise). Returns (status, row, pos, x): status OK, or the error at
+    ``row``.
     """
-    d = loc.shape[0]
-    x = np.empty(d)
+    rows = loc.shape[0]
+    x = np.empty(rows)
     is_tree = method == batch.AS or method == batch.AD or method == batch.DAD
     rule = tree.SPLIT_AT_SAMPLE if method == batch.AS else tree.SPLIT_AT_MEDIAN
     no_prm = np.zeros(4)
-    for i in range(d):
-        cs = rnd.coordinate_seed(seed, i)
+    for i in range(rows):
+        cs = rnd.coordinate_seed(seeds[i // d], i % d)
         if code == FIXED and not is_tree:
             if pos + width[i] > end:
                 return TRUNCATED, i, pos, x
@@ -247,7 +250,7 @@ def decode(method, fam, loc, scale, seed, width, code, depths, buf, pos, end):
             z = lists.candidate_at(fam, cs, index)
         pos += bitlen - 1
         x[i] = loc[i] + scale[i] * z
-    return OK, d, pos, x
+    return OK, rows, pos, x
 
 
 @njit(cache=True)
@@ -259,3 +262,12 @@ def trailing_ok(buf, pos, end):
         if _get(buf, k):
             return False
     return True
+
+
+@njit(cache=True)
+def message_seeds(seed, start, n):
+    """``message_seed(seed, j)`` for j = start .. start + n - 1."""
+    out = np.empty(n, np.uint64)
+    for j in range(n):
+        out[j] = rnd.message_seed(seed, start + j)
+    return out
