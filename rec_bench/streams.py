@@ -29,7 +29,7 @@ from . import codes as C
 from . import randomness as rnd
 from .codecs import BudgetExceeded, _seed, method_options, method_spec, step_budget
 from .pairs import FAMILIES, resolve
-from .search import batch, tree
+from .search import tree
 from .search import vector as V
 
 __all__ = [
@@ -169,13 +169,10 @@ def _shape(p, shape):
         shape = getattr(p, "shape", ())
         if shape == ():
             raise ValueError("the proposal has scalar parameters: pass shape=(d,), the shape of the encoded vector")
-    try:
-        shape = tuple(int(s) for s in np.atleast_1d(shape)) if np.ndim(shape) else (int(shape),)
-    except (TypeError, ValueError):
-        raise ValueError(f"shape must be a tuple of non-negative integers, got {shape!r}") from None
-    if any(s < 0 for s in shape):
+    dims = list(shape) if isinstance(shape, (tuple, list)) else [shape]
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0 for s in dims):
         raise ValueError(f"shape must be a tuple of non-negative integers, got {shape!r}")
-    return shape
+    return tuple(int(s) for s in dims)
 
 
 # ---------------------------------------------------------------------------------------------
