@@ -757,28 +757,33 @@ def _decode_from(source, p, setup, seeds, shape, index_model):
     return x.reshape(shape)
 
 
-def decode_vector(data, p, method="ad*", seed=0, *, shape=None, code="elias-delta", depth=None, bits=None,
+def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, depth=None, bits=None,
                   index_model=None):
     """The vector encoded in ``data`` (bytes, or a :class:`VectorCode`), knowing only P and the seed.
 
     ``shape`` is the vector's shape; it defaults to the proposal's (pass it when P has scalar
-    parameters shared by every coordinate). Method, seed and options must be the encoder's (a
-    VectorCode brings its own). A truncated or malformed code, or anything after it but fewer
-    than 8 zero padding bits, raises ValueError.
+    parameters shared by every coordinate). Method, seed, code, options and index model must be
+    the encoder's: those left None are taken from a :class:`VectorCode` passed as ``data``, and
+    otherwise default to "ad*", 0, "elias-delta" and no model. A truncated or malformed code, or
+    anything after it but fewer than 8 zero padding bits, raises ValueError.
     """
     if isinstance(data, VectorCode):
         c = data
         if c.bits is None:
             raise ValueError("this VectorCode was appended to a stream: decode the stream with StreamDecoder")
-        method, seed, code = c.method, c.seed, ("elias-delta" if c.code == "fixed" else c.code)
+        method = c.method if method is None else method
+        seed = c.seed if seed is None else seed
+        code = (None if c.code == "fixed" else c.code) if code is None else code
         index_model = c.index_model if index_model is None else index_model
         opt = method_spec(method).option
         depth = c.option if opt == "depth" and depth is None else depth
         bits = c.option if opt == "bits" and bits is None else bits
         shape = c.shape if shape is None else shape
         data = c.bits
+    method = "ad*" if method is None else method
+    code = "elias-delta" if code is None else code
     shape = _shape(p, shape)
-    seeds = np.array([_seed(seed)], np.uint64)
+    seeds = np.array([_seed(0 if seed is None else seed)], np.uint64)
     setup = _setup(method, code, depth, bits, shape, index_model)
     source = _BitSource(data) if index_model is None else _ModelSource(data)
     x = _decode_from(source, p, setup, seeds, shape, index_model)

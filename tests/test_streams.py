@@ -214,6 +214,21 @@ def test_encode_many_is_encode_row_by_row(method, model):
     dec.finish()
 
 
+def test_a_file_of_10000_latents_has_one_padding():
+    n, d = 10_000, 16
+    rng = np.random.default_rng(3)
+    sigma = 2.0 ** -rng.uniform(0.5, 4, (n, d))
+    mu = rng.normal(0, np.sqrt(1 - sigma**2))
+    p = rb.Normal(0.0, 1.0)
+    enc = StreamEncoder("ad*", seed=10)
+    codes = enc.encode_many(rb.Normal(mu, sigma), p)
+    data = enc.get_compressed()
+    assert len(data) == math.ceil(codes.code_bits.sum() / 8) and codes.nbits == codes.code_bits.sum()
+    dec = StreamDecoder(data, "ad*", seed=10)
+    assert np.array_equal(dec.decode_many(p, n, shape=d), codes.sample)
+    dec.finish()
+
+
 def test_default_seeds_of_a_stream_are_message_seeds():
     q, p = rb.gaussian_channel(2.0, 10, seed=1)
     enc = StreamEncoder("as*", seed=99)
