@@ -262,6 +262,7 @@ class IndexModel:
             raise ValueError("an index model needs at least 2 finite non-negative weights with a positive sum")
         self.weights = w
         self.probabilities = w / w.sum()
+        self._cost = -np.log2(np.maximum(self.probabilities, 2.0**-24))  # bits per symbol
         self.meta = dict(meta)
         self._categorical = None
 
@@ -326,8 +327,7 @@ class IndexModel:
         table in about the 24th bit)."""
         d = np.asarray(depths, dtype=np.int64)
         k = self.size
-        sym = np.minimum(d, k)
-        bits = -np.log2(np.maximum(self.probabilities[sym], 2.0**-24)) + d
+        bits = self._cost[np.minimum(d, k)] + d
         esc = d >= k
         if np.any(esc):
             lens = np.array([len(C.universal(code).encode(int(v))) for v in (d[esc] - k + 1).ravel()])
