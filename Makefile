@@ -48,7 +48,9 @@ study-bias:
 	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot
 	$(PY) -m rec_bench.plots.bias results/bias.parquet results/bias_summary.csv
 
-# speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png
+# speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png;
+# then vectors and streams (issue 9): us per 50-coordinate vector, bits per coordinate above the KL
 .PHONY: bench
 bench:
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/streams_bench.py

@@ -12,3 +12,11 @@ def warmup():
         simulate(name, q, p, [0], **opts)
         code = encode(q, p, name, 0, **opts)
         decode(code, p)
+    # the vector kernels (rec_bench.streams): one signature each, whatever the method
+    from .streams import StreamDecoder, StreamEncoder
+
+    enc = StreamEncoder("ad*", 0)
+    enc.encode_many(Normal([[0.3, 0.1]], 0.8), p)
+    dec = StreamDecoder(enc.get_compressed(), "ad*", 0)
+    dec.decode_many(p, 1, shape=2)
+    dec.finish()

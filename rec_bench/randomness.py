@@ -18,6 +18,18 @@ words with full avalanche; SplitMix64's output sequence passes BigCrush.
   i-th SplitMix64 output from a state derived from the seed.
 
 A uniform is ``((mix(key ^ STREAM[s]) >> 11) + 0.5) * 2**-53``: never exactly 0 or 1.
+
+Vectors and streams (rec_bench.streams) derive one seed per coordinate, and one per message of a
+stream, with the same construction under their own domain constants, all arithmetic modulo 2^64:
+
+* ``coordinate_seed(seed, i) = mix(mix(seed ^ 0x9216D5D98979FB1B) + (i + 1) * GAMMA)`` for the
+  0-based coordinate i of a vector coded with ``seed``; coordinate i is then coded exactly as a
+  scalar message with that seed;
+* ``message_seed(seed, j) = mix(mix(seed ^ 0xD1310BA698DFB5AC) + (j + 1) * GAMMA)`` for the 0-based
+  message j of a stream whose seed is ``seed``;
+
+with GAMMA = 0x9E3779B97F4A7C15. For a fixed seed both are injective in i (j): GAMMA is odd and mix
+is a bijection.
 """
 
 import numpy as np
@@ -32,6 +44,8 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _DOMAIN_TREE = np.uint64(0x243F6A8885A308D3)
 _DOMAIN_LIST = np.uint64(0x13198A2E03707344)
+_DOMAIN_COORDINATE = np.uint64(0x9216D5D98979FB1B)
+_DOMAIN_MESSAGE = np.uint64(0xD1310BA698DFB5AC)
 _BRANCH0 = np.uint64(0xA4093822299F31D0)
 _BRANCH1 = np.uint64(0x082EFA98EC4E6C89)
 _STREAMS = np.array(
@@ -85,3 +99,15 @@ def uniform(key, stream):
     """A uniform in the open interval (0, 1), determined by (key, stream)."""
     z = mix(key ^ _STREAMS[stream])
     return (np.float64(z >> _S11) + 0.5) * _UNIT
+
+
+@njit(cache=True, inline="always")
+def coordinate_seed(seed, i):
+    """Seed of coordinate ``i`` (0-based) of a vector coded with ``seed`` (uint64 in, uint64 out)."""
+    return mix(mix(seed ^ _DOMAIN_COORDINATE) + np.uint64(i + 1) * _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def message_seed(seed, j):
+    """Seed of message ``j`` (0-based) of a stream whose seed is ``seed``."""
+    return mix(mix(seed ^ _DOMAIN_MESSAGE) + np.uint64(j + 1) * _GAMMA)
