@@ -25,7 +25,18 @@ def _version():
 
 __version__ = _version()
 
-__all__ = [
+_STREAMS = ("encode_vector", "decode_vector", "StreamEncoder", "StreamDecoder", "IndexModel", "VectorCode")
+
+
+def __getattr__(name):  # the stream API, imported on first use (it loads constriction)
+    if name in _STREAMS:
+        from . import streams
+
+        return getattr(streams, name)
+    raise AttributeError(f"module 'rec_bench' has no attribute {name!r}")
+
+
+__all__ = [*_STREAMS, 
     "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "fixed_kl", "gaussian_channel",
     "encode", "decode", "Code", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate", "warmup",
 ]

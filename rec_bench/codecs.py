@@ -14,9 +14,10 @@ import numpy as np
 from . import codes as C
 from .methods import METHODS, method_spec, resolve_options
 from .pairs import proposal_family, resolve
-from .search import INTERRUPTED, OK, batch, lists, tree
+from .search import INTERRUPTED, OK, batch, tree
 
 DEFAULT_MAX_STEPS = 2**22
+_NO_PATH = np.zeros(0, np.uint8)
 MAX_STEPS_LIMIT = 2**62
 
 
@@ -79,19 +80,26 @@ def _integer(v):
         return False
 
 
-def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None):
+def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None, index_model=None):
     """Encode one sample of Q, using proposal P and the shared ``seed``; returns a :class:`Code`.
+
+    With array-valued parameters, Q and P are factorised targets and proposals (one coordinate per
+    element): the whole vector is coded in one stream and a rec_bench.streams.VectorCode returned
+    (see rec_bench.streams.encode_vector, which also takes an ``index_model``).
 
     ``depth`` is DAD*'s tree depth D, ``bits`` the K of ORC and MRC (2^K candidates); the other
     methods write their index with the universal ``code`` ("elias-delta", the default, or
     "elias-gamma"). An option the method does not take is refused. A search that needs more than
     ``max_steps`` steps raises :class:`BudgetExceeded`.
     """
+    pair = resolve(q, p)
+    if pair.shape != () or index_model is not None or np.ndim(depth) or np.ndim(bits):
+        from .streams import encode_vector
+
+        return encode_vector(q, p, method, seed, max_steps=max_steps, code=code, depth=depth, bits=bits,
+                             index_model=index_model)
     r = resolve_options(method, code, depth, bits)
     m = r.method
-    pair = resolve(q, p)
-    if pair.shape != ():
-        raise ValueError(f"encode takes one target, got parameters of shape {pair.shape}; use simulate for many")
     budget = step_budget(max_steps)
     status, steps, _, z, _, log2_index, node, ws = batch.run_single(
         m.id, pair.family, pair.params[0], _seed(seed), budget, r.kernel_option, tree.new_workspace(1024)
@@ -113,13 +121,22 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
                 float(log2_index), int(seed), r.coder.name, r.value)
 
 
-def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None):
+def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None, shape=None, index_model=None):
     """The sample encoded in ``data``, knowing only P, the method (with its options) and the seed.
+
+    A vector (a rec_bench.streams.VectorCode, a proposal with array parameters, or ``shape``
+    given) is decoded by rec_bench.streams.decode_vector and returned as an array.
 
     ``data`` is the code's bytes, and then ``method`` and ``seed`` must be given (a default would
     silently decode another sample), with the options encode took; or a :class:`Code`, which
     carries them. A truncated, malformed or padded-out code raises ValueError.
     """
+    from .streams import VectorCode, decode_vector
+
+    if (isinstance(data, VectorCode) or shape is not None or index_model is not None
+            or any(np.ndim(a) for a in getattr(p, "params", lambda: ())())):
+        return decode_vector(data, p, method, seed, shape=shape, code=code, depth=depth, bits=bits,
+                             index_model=index_model)
     if isinstance(data, Code):
         c = data
         method = c.method if method is None else method
@@ -149,12 +166,13 @@ def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None)
     if index < 1:
         raise ValueError("corrupted code: heap index 0 names no node")
     if m.tree:
-        path = np.frombuffer(format(index, "b")[1:].encode(), np.uint8) - ord("0")
-        status, z = tree.decode_walk(fam, seed, m.split, np.ascontiguousarray(path, np.uint8))
-        if status != OK:
-            raise ValueError("corrupted code: its path leads to a region of zero probability")
+        path = np.ascontiguousarray(np.frombuffer(format(index, "b")[1:].encode(), np.uint8) - ord("0"))
+        index = 0
     else:
         if index >= 2**63:
             raise ValueError(f"corrupted code: candidate index {index} is beyond any search budget")
-        z = lists.candidate_at(fam, seed, index)
+        path = _NO_PATH
+    status, z = batch.decode_single(m.id, fam, seed, path, index)
+    if status != OK:
+        raise ValueError("corrupted code: its path leads to a region of zero probability")
     return loc + scale * float(z)

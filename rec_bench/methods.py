@@ -61,6 +61,7 @@ class Method:
     summary: str
     reference: str
     runner: Callable  # compiled, see rec_bench.search.runners
+    decoder: Callable  # compiled (fam, seed, path, index) -> (status, z), see rec_bench.search.runners
     index: str  # "heap": a tree node's heap index (its path); "candidate": a 1-based list index
     label: str
     color: str
@@ -86,26 +87,29 @@ class Method:
 _REGISTRY = (
     Method("as*", True, LINEAR, "A* coding, splitting each region at its own sample",
            "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_SAMPLE, False),
-           "heap", "AS*", "#0173b2", "o", split=tree.SPLIT_AT_SAMPLE),
+           runners.tree_decoder(tree.SPLIT_AT_SAMPLE), "heap", "AS*", "#0173b2", "o", split=tree.SPLIT_AT_SAMPLE),
     Method("ad*", True, LINEAR, "A* coding with dyadic splits at P's median of each region",
            "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_MEDIAN, False),
-           "heap", "AD*", "#de8f05", "s", split=tree.SPLIT_AT_MEDIAN),
+           runners.tree_decoder(tree.SPLIT_AT_MEDIAN), "heap", "AD*", "#de8f05", "s", split=tree.SPLIT_AT_MEDIAN),
     Method("dad*", False, DEPTH_LIMITED, "AD* with the tree cut at depth D; fixed (D + 1)-bit code",
            "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_MEDIAN, True),
-           "heap", "DAD*", "#029e73", "D", split=tree.SPLIT_AT_MEDIAN,
+           runners.tree_decoder(tree.SPLIT_AT_MEDIAN), "heap", "DAD*", "#029e73", "D", split=tree.SPLIT_AT_MEDIAN,
            option=Option("depth", 0, 1023, 4, "the tree depth D; the code has D + 1 bits"),
            width=lambda d: d + 1, from_width=lambda w: w - 1),
     Method("pfr", True, EXPONENTIAL, "global A* coding = Poisson functional representation",
            "Li and El Gamal 2018; Maddison, Tarlow and Minka 2014", runners.list_runner(lists.pfr, False),
-           "candidate", "PFR (global A*)", "#d55e00", "^"),
+           runners.candidate_decoder, "candidate", "PFR (global A*)", "#d55e00", "^"),
     Method("rs", True, EXPONENTIAL, "rejection sampling, sending the accepted candidate's index",
-           "Harsha et al. 2007", runners.list_runner(lists.rs, False), "candidate", "RS", "#cc78bc", "v"),
+           "Harsha et al. 2007", runners.list_runner(lists.rs, False), runners.candidate_decoder,
+           "candidate", "RS", "#cc78bc", "v"),
     Method("orc", False, CANDIDATES, "ordered random coding over 2^K candidates; K-bit code",
-           "Theis and Yosri 2022", runners.list_runner(lists.orc, True), "candidate", "ORC", "#ca9161", "P",
+           "Theis and Yosri 2022", runners.list_runner(lists.orc, True), runners.candidate_decoder,
+           "candidate", "ORC", "#ca9161", "P",
            option=Option("bits", 1, 40, 2, "2^K candidates, a K-bit code"), kernel_option=lambda k: 2**k,
            width=lambda k: k, from_width=lambda w: w, index_offset=1),
     Method("mrc", False, CANDIDATES, "minimal random coding over 2^K candidates; K-bit code",
-           "Havasi, Peharz and Hernandez-Lobato 2019", runners.list_runner(lists.mrc, True), "candidate", "MRC",
+           "Havasi, Peharz and Hernandez-Lobato 2019", runners.list_runner(lists.mrc, True),
+           runners.candidate_decoder, "candidate", "MRC",
            "#949494", "X", option=Option("bits", 1, 40, 2, "2^K candidates, a K-bit code"),
            kernel_option=lambda k: 2**k, width=lambda k: k, from_width=lambda w: w, index_offset=1),
 )

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import codes as C
 from . import randomness as rnd
-from .codecs import BudgetExceeded, _seed, method_options, method_spec, step_budget
+from .codecs import BudgetExceeded, _seed, step_budget
+from .methods import method_spec, resolve_options
 from .pairs import FAMILIES, resolve
 from .search import tree
 from .search import vector as V
@@ -98,41 +99,39 @@ def _make_setup(method, code, depth, bits, shape, index_model):
     m = method_spec(method)
     d = math.prod(shape)
     if m.option is None:
-        coder, option, _ = method_options(m, code, depth, bits)
-        opt = np.full(d, option, np.int64)
+        r = resolve_options(m, code, depth, bits)
+        opt = np.full(d, r.kernel_option, np.int64)
         width = np.zeros(d, np.int64)
         value = None
-        code_id, code_name = coder.id, coder.name
+        code_id, code_name = r.coder.id, r.coder.name
     else:
-        given = depth if m.option == "depth" else bits
-        other = bits if m.option == "depth" else depth
-        if given is None or other is not None:
-            method_options(m, code, depth, bits)  # raises the scalar codec's message
+        name = m.option.name
+        given = {"depth": depth, "bits": bits}[name] if name in ("depth", "bits") else None
+        if given is None:
+            resolve_options(m, code, depth, bits)  # raises the scalar codec's message
         try:
             arr = np.broadcast_to(np.asarray(given), shape)
         except ValueError:
             raise ValueError(
-                f"{m.name}'s {m.option} has shape {np.shape(given)}, which does not broadcast to the "
+                f"{m.name}'s {name} has shape {np.shape(given)}, which does not broadcast to the "
                 f"vector's shape {shape}"
             ) from None
         if arr.dtype.kind not in "iuf" or arr.dtype == np.bool_:
-            raise ValueError(f"{m.name}'s {m.option} must be integers, got {given!r}")
-        for v in np.unique(arr):
-            method_options(m, code, v if m.option == "depth" else None, v if m.option == "bits" else None)
+            raise ValueError(f"{m.name}'s {name} must be integers, got {given!r}")
+        for v in np.unique(arr):  # each distinct value checked as the scalar codec checks it
+            resolve_options(m, code, **{"depth": None, "bits": None, name: v})
         value = np.ascontiguousarray(arr.ravel().astype(np.int64))
-        if m.option == "depth":
-            opt, width = value.copy(), value + 1
-        else:
-            opt, width = np.left_shift(np.int64(1), value), value.copy()
+        opt = np.array([m.kernel_option(int(v)) for v in value], np.int64)
+        width = np.array([m.width(int(v)) for v in value], np.int64)
         code_id, code_name = C.FIXED, "fixed"
     escape = C.ELIAS_DELTA
     if index_model is not None:
         if not isinstance(index_model, IndexModel):
             raise ValueError(f"index_model must be an IndexModel, got {type(index_model).__name__}")
-        if m.option == "bits":
-            raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes depths of "
-                             "tree nodes and candidate indices of AS*, AD*, DAD*, PFR and RS")
-        escape = C.universal(code).id if m.option is None else C.ELIAS_DELTA
+        if m.option is not None and not m.tree:
+            raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes the depth "
+                             "of a tree node or the bit length of a candidate index of an exact method")
+        escape = C.universal("elias-delta" if code is None else code).id if m.option is None else C.ELIAS_DELTA
         code_id = V.PATH
     return _Setup(m, code_id, code_name, opt, width, value, escape, index_model is not None)
 
@@ -197,7 +196,6 @@ class VectorCode:
     nbits: int | None
     sample: np.ndarray
     steps: np.ndarray
-    samples_drawn: np.ndarray
     index_bits: np.ndarray  # bit length of each coordinate's index (tree methods: depth + 1)
     code_bits: np.ndarray
     ideal_bits: np.ndarray  # log2 of each index
@@ -220,9 +218,10 @@ class VectorCode:
         big = int.from_bytes(data, "big")
         out = np.empty(self.sample.size, dtype=object)
         for i, (end, bitlen) in enumerate(zip(ends.tolist(), self.index_bits.ravel().tolist())):
-            if fixed_list:  # ORC, MRC: the code is the index minus one
-                w = int(self.option.ravel()[i])
-                out[i] = ((big >> (total - end)) & ((1 << w) - 1)) + 1
+            if fixed_list:  # a fixed-length candidate index (ORC, MRC): the code is index - offset
+                m = method_spec(self.method)
+                w = m.width(int(self.option.ravel()[i]))
+                out[i] = ((big >> (total - end)) & ((1 << w) - 1)) + m.index_offset
             else:  # the code (or the model-coded path) ends with the index's bits below its top bit
                 low = (big >> (total - end)) & ((1 << (bitlen - 1)) - 1)
                 out[i] = (1 << (bitlen - 1)) | low
@@ -365,7 +364,7 @@ class IndexModel:
         return cls.from_json(Path(path).read_text())
 
 
-_TABLES_FILE = Path(__file__).resolve().parent / "data" / "index_models.json"
+_TABLES_FILE = Path(__file__).resolve().parent / "tables" / "index_models.json"
 _TABLES = []
 BUILTIN_KLS = (1.0, 2.0, 3.4, 5.0, 8.0)
 BUILTIN_METHODS = ("as*", "ad*")
@@ -380,7 +379,7 @@ def _builtin_tables():
 def _simulate_depths(q, p, method, seed, depth, max_steps):
     setup_pair = resolve(q, p)
     m = method_spec(method)
-    setup = _setup(m.name, "elias-delta", depth, None, setup_pair.shape, None)
+    setup = _setup(m.name, None, depth, None, setup_pair.shape, None)
     _, _, _, _, _, index_bits, _, _ = _run_encode(setup, setup_pair, np.array([_seed(seed)], np.uint64),
                                                   setup_pair.params.shape[0], step_budget(max_steps), V.PATH,
                                                   np.zeros(64, np.uint8), 0)
@@ -421,10 +420,12 @@ def _run_encode(setup, pair, seeds, d, budget, code, buf, pos):
     Returns (pos, buf, x, steps, drawn, index_bits, code_bits, ideal), arrays of one entry per row.
     """
     st, row, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal = V.encode(
-        setup.method.id, pair.family, pair.params, pair.loc, pair.scale, seeds, d, budget, setup.option,
+        setup.method.id, setup.method.tree, setup.method.index_offset, pair.family, pair.params, pair.loc, pair.scale, seeds, d, budget, setup.option,
         setup.width, code, buf, pos, _workspace()
     )
     _WS[0] = ws
+    if st == V.INTERRUPTED:
+        raise KeyboardInterrupt
     if st != V.OK:
         raise BudgetExceeded(
             f"{setup.method.name} did not finish {_where(row, d, seeds.size)} within max_steps={budget} steps "
@@ -555,7 +556,7 @@ def _encode_into(sink, pair, setup, seeds, budget, index_model):
         )
         first = pos0 >> 3  # the vectors' own bytes, for ``VectorCode.index``
         source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), pos0 - 8 * first + np.cumsum(code_bits),
-                  setup.method.option == "bits")
+                  setup.method.fixed and not setup.method.tree)
     else:
         pos, buf, x, steps, drawn, index_bits, _, ideal = _run_encode(
             setup, pair, seeds, d, budget, V.PATH, np.zeros(max(16, pair.params.shape[0]), np.uint8), 0
@@ -572,14 +573,14 @@ def _encode_into(sink, pair, setup, seeds, budget, index_model):
     shape = pair.shape
     return dict(
         method=setup.method.name, sample=x.reshape(shape), steps=steps.reshape(shape),
-        samples_drawn=drawn.reshape(shape), index_bits=index_bits.reshape(shape),
+        index_bits=index_bits.reshape(shape),
         code_bits=code_bits.reshape(shape), ideal_bits=ideal.reshape(shape), code=setup.code_name,
         option=None if setup.value is None else setup.value.reshape(shape), index_model=index_model,
         _index_source=source,
     )
 
 
-def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code="elias-delta", depth=None, bits=None,
+def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None,
                   index_model=None):
     """Encode one sample of the factorised target Q = prod_i Q_i against P = prod_i P_i.
 
@@ -615,7 +616,7 @@ _ERRORS = {
 
 
 def _run_decode(setup, fam, loc, scale, seeds, d, depths, buf, pos, end):
-    st, row, pos, x = V.decode(setup.method.id, fam, loc, scale, seeds, d, setup.width, setup.code, depths, buf,
+    st, row, pos, x = V.decode(setup.method.id, setup.method.tree, setup.method.index_offset, fam, loc, scale, seeds, d, setup.width, setup.code, depths, buf,
                                pos, end)
     if st != V.OK:
         raise ValueError(_ERRORS[st].format(where=_where(row, d, seeds.size)))
@@ -748,7 +749,7 @@ def _decode_from(source, p, setup, seeds, shape, index_model):
     parts = [source.vector(index_model, d, setup.escape) for _ in range(n)]
     depths = np.concatenate([a for a, _ in parts]) if parts else _NO_DEPTHS
     paths = np.concatenate([b for _, b in parts]) if parts else np.zeros(0, np.uint8)
-    if setup.method.option == "depth" and np.any(depths > setup.option):
+    if setup.method.option is not None and setup.method.option.name == "depth" and np.any(depths > setup.option):
         i = int(np.flatnonzero(depths > setup.option)[0])
         raise ValueError(f"corrupted stream: the depth {depths[i]} of {_where(i, d, n)} exceeds DAD*'s depth "
                          f"{setup.option[i]}")
@@ -764,7 +765,8 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
     ``shape`` is the vector's shape; it defaults to the proposal's (pass it when P has scalar
     parameters shared by every coordinate). Method, seed, code, options and index model must be
     the encoder's: those left None are taken from a :class:`VectorCode` passed as ``data``, and
-    otherwise default to "ad*", 0, "elias-delta" and no model. A truncated or malformed code, or
+    otherwise must be given (method and seed; the code defaults to Elias delta, the model to none).
+    A truncated or malformed code, or
     anything after it but fewer than 8 zero padding bits, raises ValueError.
     """
     if isinstance(data, VectorCode):
@@ -776,14 +778,15 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
         code = (None if c.code == "fixed" else c.code) if code is None else code
         index_model = c.index_model if index_model is None else index_model
         opt = method_spec(method).option
+        opt = None if opt is None else opt.name
         depth = c.option if opt == "depth" and depth is None else depth
         bits = c.option if opt == "bits" and bits is None else bits
         shape = c.shape if shape is None else shape
         data = c.bits
-    method = "ad*" if method is None else method
-    code = "elias-delta" if code is None else code
+    if method is None or seed is None:
+        raise ValueError("decode_vector needs the method and the seed the vector was encoded with")
     shape = _shape(p, shape)
-    seeds = np.array([_seed(0 if seed is None else seed)], np.uint64)
+    seeds = np.array([_seed(seed)], np.uint64)
     setup = _setup(method, code, depth, bits, shape, index_model)
     source = _BitSource(data) if index_model is None else _ModelSource(data)
     x = _decode_from(source, p, setup, seeds, shape, index_model)
@@ -798,11 +801,13 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
 def _check_stream_options(method, code, index_model):
     m = method_spec(method)
     if m.option is None:
-        C.universal(code)
+        C.universal("elias-delta" if code is None else code)
+    elif code is not None:
+        resolve_options(m, code)  # raises: a fixed-length method takes no code
     if index_model is not None:
         if not isinstance(index_model, IndexModel):
             raise ValueError(f"index_model must be an IndexModel, got {type(index_model).__name__}")
-        if m.option == "bits":
+        if m.fixed and not m.tree:
             raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes depths of "
                              "tree nodes and candidate indices of AS*, AD*, DAD*, PFR and RS")
 
@@ -821,7 +826,7 @@ class StreamEncoder:
     appending) has the seed ``message_seed(seed, j)`` unless the call gives its own.
     """
 
-    def __init__(self, method="ad*", seed=0, *, code="elias-delta", depth=None, bits=None, index_model=None,
+    def __init__(self, method="ad*", seed=0, *, code=None, depth=None, bits=None, index_model=None,
                  max_steps=None):
         self.method = method_spec(method).name
         self.seed = int(_seed(seed))
@@ -886,7 +891,7 @@ class StreamDecoder:
     is left.
     """
 
-    def __init__(self, data, method="ad*", seed=0, *, code="elias-delta", depth=None, bits=None,
+    def __init__(self, data, method="ad*", seed=0, *, code=None, depth=None, bits=None,
                  index_model=None):
         self.method = method_spec(method).name
         self.seed = int(_seed(seed))

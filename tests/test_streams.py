@@ -415,16 +415,17 @@ def test_bit_flips_in_a_stream_give_finite_vectors_or_value_error(model):
     "call, message",
     [
         (lambda q, p: encode_vector(q, p, "dad*", depth=np.arange(3)), r"depth has shape \(3,\), which does not broadcast"),
-        (lambda q, p: encode_vector(q, p, "dad*", depth=np.r_[4, 4, 4, 1024]), r"dad\* needs depth=D"),
-        (lambda q, p: encode_vector(q, p, "dad*", depth=[1.5, 2, 3, 4]), r"dad\* needs depth=D"),
+        (lambda q, p: encode_vector(q, p, "dad*", depth=np.r_[4, 4, 4, 1024]), r"dad\* needs depth to be an integer in \[0, 1023\]"),
+        (lambda q, p: encode_vector(q, p, "dad*", depth=[1.5, 2, 3, 4]), r"dad\* needs depth to be an integer"),
         (lambda q, p: encode_vector(q, p, "orc", bits=[True] * 4), "must be integers"),
-        (lambda q, p: encode_vector(q, p, "ad*", depth=3), r"ad\* takes no depth or bits option"),
+        (lambda q, p: encode_vector(q, p, "ad*", depth=3), r"ad\* takes no depth= option"),
         (lambda q, p: encode_vector(q, p, "orc", bits=4, index_model=IndexModel([1, 1])), "fixed-length candidate"),
         (lambda q, p: encode_vector(q, p, "ad*", index_model=[0.5, 0.5]), "must be an IndexModel"),
-        (lambda q, p: decode_vector(b"\x80", p, "ad*"), r"pass shape=\(d,\)"),
-        (lambda q, p: decode_vector(b"\x80", rb.Normal([0.0, 1.0], 1.0), "ad*", shape=4), "do not broadcast"),
-        (lambda q, p: decode_vector(b"\x80", rb.Triangular(), "ad*", shape=4), "unsupported proposal"),
-        (lambda q, p: decode_vector("0101", p, "ad*", shape=4), "a code is bytes"),
+        (lambda q, p: decode_vector(b"\x80", p, "ad*", 0), r"pass shape=\(d,\)"),
+        (lambda q, p: decode_vector(b"\x80", rb.Normal([0.0, 1.0], 1.0), "ad*", 0, shape=4), "do not broadcast"),
+        (lambda q, p: decode_vector(b"\x80", rb.Triangular(), "ad*", 0, shape=4), "unsupported proposal"),
+        (lambda q, p: decode_vector("0101", p, "ad*", 0, shape=4), "a code is bytes"),
+        (lambda q, p: decode_vector(b"\x80", p, "ad*", shape=4), "needs the method and the seed"),
         (lambda q, p: IndexModel([0.0, -1.0]), "non-negative weights"),
         (lambda q, p: IndexModel.from_json('{"format": "x"}'), "not an index model"),
         (lambda q, p: StreamEncoder("ad*", code="huffman"), "unknown code"),
@@ -455,3 +456,15 @@ def test_vector_code_fields():
     assert code.index.dtype == object and all(int(h).bit_length() == b for h, b in zip(code.index, code.index_bits))
     assert np.allclose(code.ideal_bits, [math.log2(h) for h in code.index])
     assert code.steps.dtype == np.int64 and np.all(code.steps >= 1)
+
+
+def test_rb_encode_and_decode_route_vectors_to_the_stream_codec():
+    q, p = rb.Normal([0.1, 2.0, 3.0, -3.0], 0.2), rb.Normal(0.0, 1.0)
+    code = rb.encode(q, p, "dad*", 3, depth=[2, 3, 4, 5])
+    assert isinstance(code, rb.VectorCode) and code.sample.shape == (4,)
+    assert code.nbits == 3 + 4 + 5 + 6  # D + 1 bits per coordinate, padded once
+    got = rb.decode(code.bits, p, "dad*", 3, depth=[2, 3, 4, 5], shape=4)
+    assert np.array_equal(got, code.sample)
+    assert np.array_equal(rb.decode(code.bits, rb.Normal(np.zeros(4), 1.0), "dad*", 3, depth=[2, 3, 4, 5]),
+                          code.sample)
+    assert np.array_equal(rb.decode(code, p), code.sample)

@@ -18,6 +18,8 @@ from . import INTERRUPTED, OK, tree
 # run_one(method, fam, prm, seed, max_steps, option, ws)
 #   -> (status, steps, samples_drawn, z, index bit length, log2 index, node, ws)
 run_one = chain([m.runner for m in METHODS.values()], 6, "run_one")
+# decode_one(method, fam, seed, path, index) -> (status, z)
+decode_one = chain([m.decoder for m in METHODS.values()], 4, "decode_one")
 
 POLL_MESSAGES = 256  # messages between Ctrl-C polls (long messages poll inside their own loops)
 
@@ -62,3 +64,9 @@ def run_batch(method, fam, prm, loc, scale, seeds, max_steps, option, code, widt
 def run_single(method, fam, prm, seed, max_steps, option, ws):
     """``run_one`` as a cached entry point for Python callers (rec_bench.encode)."""
     return run_one(method, fam, prm, seed, max_steps, option, ws)
+
+
+@njit(cache=True)
+def decode_single(method, fam, seed, path, index):
+    """``decode_one`` as a cached entry point for Python callers (rec_bench.decode)."""
+    return decode_one(method, fam, seed, path, index)

@@ -13,7 +13,7 @@ import math
 from numba import njit
 
 from ..codes import bit_length
-from . import OK, tree
+from . import OK, lists, tree
 
 
 def tree_runner(rule, depth_limited):
@@ -51,3 +51,23 @@ def _list_result(result, ws):
     if status != OK:
         return status, steps, drawn, z, 0, math.nan, index, ws
     return status, steps, drawn, z, bit_length(index), math.log2(index), index, ws
+
+
+# Decoders: ``decode(fam, seed, path, index) -> (status, z)`` rebuild a method's sample from P and
+# the seed alone: heap-index methods from the path bits (uint8, root first), candidate methods from
+# the 1-based candidate index (the other argument is ignored).
+
+def tree_decoder(rule):
+    """Walk the path from the root, splitting with ``rule`` as the encoder did."""
+
+    @njit(inline="always")
+    def decode(fam, seed, path, index):
+        return tree.decode_walk(fam, seed, rule, path)
+
+    return decode
+
+
+@njit(inline="always")
+def candidate_decoder(fam, seed, path, index):
+    """Candidate ``index`` of the list of ``seed``: what every list method's decoder returns."""
+    return OK, lists.candidate_at(fam, seed, index)

@@ -26,7 +26,8 @@ from numba import njit
 
 from .. import randomness as rnd
 from ..codes import ELIAS_DELTA, ELIAS_GAMMA, FIXED, bit_length
-from . import batch, lists, tree
+from .. import search
+from . import batch, tree
 
 PATH = 3  # code id: the index's bits below its top bit only
 
@@ -37,6 +38,7 @@ LONG_PREFIX = 3  # decode: a universal code's prefix has more zeros than any ind
 INDEX_ZERO = 4  # decode: a fixed-length heap index of 0
 INDEX_TOO_LARGE = 5  # decode: a candidate index of 2^63 or more
 EMPTY_REGION = 6  # decode: a path that leads to a region of zero probability
+INTERRUPTED = 7  # encode: Ctrl-C arrived during a search
 
 # the limits of rec_bench.codes: leading zeros of an Elias gamma code, of an Elias delta's prefix
 GAMMA_PREFIX_LIMIT = 4096
@@ -114,12 +116,14 @@ def _write_length_prefix(buf, pos, code, bitlen, width):
 
 
 @njit(cache=True)
-def encode(method, fam, prm, loc, scale, seeds, d, max_steps, option, width, code, buf, pos, ws):
+def encode(method, is_tree, offset, fam, prm, loc, scale, seeds, d, max_steps, option, width, code, buf, pos, ws):
     """Search every coordinate of n = len(seeds) vectors of d coordinates each and append their codes
     to the bit buffer ``buf`` at bit ``pos``, vector after vector.
 
     Row i = j d + k of ``prm`` (n d, 4), ``loc`` and ``scale`` (n d,) is coordinate k of vector j,
-    whose seed is ``coordinate_seed(seeds[j], k)``. ``option`` (n d,) is batch.run_one's option
+    whose seed is ``coordinate_seed(seeds[j], k)``. ``is_tree``: the method's index is a heap
+    index (a path), else a candidate index, written minus ``offset`` in a fixed-length code.
+    ``option`` (n d,) is batch.run_one's option
     per coordinate (DAD*: depth D; ORC, MRC: 2^K), ``width`` (n d,) a fixed-length code's width
     (D + 1, or K). ``buf`` must be zero from ``pos`` on; it is grown by doubling when needed (the
     returned buffer is the one to keep).
@@ -134,21 +138,21 @@ def encode(method, fam, prm, loc, scale, seeds, d, max_steps, option, width, cod
     index_bits = np.zeros(rows, np.int64)
     code_bits = np.zeros(rows, np.int64)
     ideal = np.zeros(rows)
-    is_tree = method == batch.AS or method == batch.AD or method == batch.DAD
     for i in range(rows):
         cs = rnd.coordinate_seed(seeds[i // d], i % d)
         st, s, dr, z, bitlen, lg, node, ws = batch.run_one(method, fam, prm[i], cs, max_steps, option[i], ws)
         steps[i] = s
         drawn[i] = dr
-        if st != batch.OK:
-            return CENSORED, i, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal
+        if st != OK:
+            status = INTERRUPTED if st == search.INTERRUPTED else CENSORED
+            return status, i, pos, buf, ws, x, steps, drawn, index_bits, code_bits, ideal
         x[i] = loc[i] + scale[i] * z
         index_bits[i] = bitlen
         ideal[i] = lg
         if code == FIXED and not is_tree:  # ORC, MRC: the candidate index minus one in K bits
             code_bits[i] = width[i]
             buf = _ensure(buf, pos + width[i])
-            pos = _put(buf, pos, node - 1, width[i])
+            pos = _put(buf, pos, node - offset, width[i])
             continue
         clen = code_length_of(code, bitlen, width[i])
         code_bits[i] = clen
@@ -179,13 +183,7 @@ def _zeros(buf, pos, end, limit):
 
 
 @njit(cache=True)
-def _walk(fam, seed, rule, path, no_prm):
-    # the one call of tree.decode_walk (its unused parameter row goes away in a later version)
-    return tree.decode_walk(fam, no_prm, seed, rule, path)
-
-
-@njit(cache=True)
-def decode(method, fam, loc, scale, seeds, d, width, code, depths, buf, pos, end):
+def decode(method, is_tree, offset, fam, loc, scale, seeds, d, width, code, depths, buf, pos, end):
     """Read the codes of n = len(seeds) vectors of d coordinates from bit ``pos`` of ``buf`` (``end``:
     bits available) and decode them; rows as in :func:`encode`.
 
@@ -195,17 +193,16 @@ def decode(method, fam, loc, scale, seeds, d, width, code, depths, buf, pos, end
     """
     rows = loc.shape[0]
     x = np.empty(rows)
-    is_tree = method == batch.AS or method == batch.AD or method == batch.DAD
-    rule = tree.SPLIT_AT_SAMPLE if method == batch.AS else tree.SPLIT_AT_MEDIAN
-    no_prm = np.zeros(4)
+    no_path = np.zeros(0, np.uint8)
     for i in range(rows):
         cs = rnd.coordinate_seed(seeds[i // d], i % d)
         if code == FIXED and not is_tree:
             if pos + width[i] > end:
                 return TRUNCATED, i, pos, x
-            index = _read(buf, pos, width[i]) + 1
+            index = _read(buf, pos, width[i]) + offset
             pos += width[i]
-            x[i] = loc[i] + scale[i] * lists.candidate_at(fam, cs, index)
+            st, z = batch.decode_one(method, fam, cs, no_path, index)
+            x[i] = loc[i] + scale[i] * z
             continue
         # the bit length L of the index; pos then points at its L - 1 bits below the top bit
         if code == ELIAS_GAMMA:
@@ -240,14 +237,14 @@ def decode(method, fam, loc, scale, seeds, d, width, code, depths, buf, pos, end
             path = np.empty(bitlen - 1, np.uint8)
             for k in range(bitlen - 1):
                 path[k] = _get(buf, pos + k)
-            st, z = _walk(fam, cs, rule, path, no_prm)
-            if st != tree.OK:
+            st, z = batch.decode_one(method, fam, cs, path, 0)
+            if st != OK:
                 return EMPTY_REGION, i, pos, x
         else:
             if bitlen > MAX_LIST_BITS:
                 return INDEX_TOO_LARGE, i, pos, x
             index = (np.int64(1) << (bitlen - 1)) | _read(buf, pos, bitlen - 1)
-            z = lists.candidate_at(fam, cs, index)
+            st, z = batch.decode_one(method, fam, cs, no_path, index)
         pos += bitlen - 1
         x[i] = loc[i] + scale[i] * z
     return OK, rows, pos, x
