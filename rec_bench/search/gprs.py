@@ -55,7 +55,7 @@ from .. import randomness as rnd
 from .._math import LOG2, NINF, log1mexp, logaddexp
 from .._quadrature import XGK, kronrod_sum
 from ..pairs import gaussian, laplace, triangular
-from ..pairs.kernels import logr, sample_between, support
+from ..pairs.kernels import logr, median_between, sample_between, support
 from . import lists
 
 OK = 0
@@ -235,7 +235,7 @@ def _log_f2(b, s):
     return math.log1p(x) / b
 
 
-BRACKET_NODES = 6  # nodes of the convex bracket (0 and h included) before integrating
+BRACKET_NODES = 12  # nodes of the convex bracket (0 and h included) before integrating
 
 
 @njit(cache=True, inline="always")
@@ -458,3 +458,94 @@ def log2_heap_index(path, depth):
     for i in range(min(depth, 53) - 1, -1, -1):
         frac = (frac + path[i]) * 0.5
     return depth + math.log2(1.0 + frac)
+
+
+# ---- dyadic GPRS --------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def gprs_dyadic(fam, prm, seed, max_steps, path):
+    """Dyadic GPRS: B is a dyadic quantile interval of P (AD*'s tree), halved at P's median of B.
+
+    Whenever T > sigma(r(m)), m the median of B, the half of B away from the mode of r holds no point
+    that can still be accepted (r <= r(m) there and time only grows), so B becomes the other half;
+    otherwise B stays and the next arrival in B is drawn. By the strong Markov property of the Poisson
+    process, the arrivals in a child after the time of descent are fresh: arrival j (1-based) of the
+    node with key K uses key rnd.candidate_key(K, j). The accepted point is the first arrival under
+    the graph of sigma o r of the whole process: exact. Code: the node's path and j.
+
+    Returns (status, steps, samples_drawn, z, path, depth, j): steps counts evaluations of r (arrivals
+    and medians tested), samples_drawn the arrivals. When the mode of r is the median of a node, no
+    half of it is ever dead and the search stays there (global GPRS within that node).
+    """
+    za, zb = support(fam)
+    lfa, lsa, lfb, lsb = NINF, 0.0, 0.0, NINF
+    lm = 0.0
+    key = rnd.root_key(seed)
+    mode = _mode(fam, prm)
+    log_t = NINF
+    depth = 0
+    j = 0
+    steps = 0
+    drawn = 0
+    while steps < max_steps:
+        # descend while the half away from the mode is dead
+        while log_t > NINF and steps < max_steps:
+            zm, lfm, lsm = median_between(fam, lfa, lsa, lfb, lsb)
+            if zm == mode or not (za < zm < zb):
+                break
+            steps += 1
+            acc, _ = decide(fam, prm, log_t, logr(fam, prm, zm))
+            if acc:
+                break
+            bit = 0 if mode < zm else 1
+            if depth >= path.shape[0]:
+                bigger = np.empty(2 * path.shape[0], np.uint8)
+                bigger[: path.shape[0]] = path
+                path = bigger
+            path[depth] = bit
+            depth += 1
+            if bit == 0:
+                zb, lfb, lsb = zm, lfm, lsm
+            else:
+                za, lfa, lsa = zm, lfm, lsm
+            lm -= LOG2
+            key = rnd.child_key(key, bit)
+            j = 0
+        if steps >= max_steps:
+            break
+        j += 1
+        steps += 1
+        drawn += 1
+        ck = rnd.candidate_key(key, j)
+        log_t = logaddexp(log_t, math.log(-math.log(rnd.uniform(ck, rnd.GUMBEL))) - lm)
+        z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, rnd.uniform(ck, rnd.LOCATION))
+        acc, _ = decide(fam, prm, log_t, logr(fam, prm, z))
+        if acc:
+            return OK, steps, drawn, z, path, depth, j
+    return CENSORED, steps, drawn, math.nan, path, depth, j
+
+
+@njit(cache=True)
+def gprs_dyadic_decode(fam, seed, bits, j):
+    """The sample of ``gprs_dyadic``'s code (path ``bits``, arrival ``j``): (status, z), from P and the
+    seed alone, with AD*'s median arithmetic."""
+    za, zb = support(fam)
+    lfa, lsa, lfb, lsb = NINF, 0.0, 0.0, NINF
+    lm = 0.0
+    key = rnd.root_key(seed)
+    for i in range(bits.shape[0]):
+        zm, lfm, lsm = median_between(fam, lfa, lsa, lfb, lsb)
+        if bits[i] == 0:
+            zb, lfb, lsb = zm, lfm, lsm
+        else:
+            za, lfa, lsa = zm, lfm, lsm
+        lm -= LOG2
+        key = rnd.child_key(key, bits[i])
+        if not za < zb:
+            return EMPTY_REGION, math.nan
+    if j < 1:
+        return EMPTY_REGION, math.nan
+    ck = rnd.candidate_key(key, j)
+    z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, rnd.uniform(ck, rnd.LOCATION))
+    return OK, z
