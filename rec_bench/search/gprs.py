@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from .. import randomness as rnd
+from ..codes import ELIAS_DELTA, bit_length, code_length
 from .._math import LOG2, NINF, log1mexp, logaddexp
 from .._quadrature import XGK, kronrod_sum
 from ..pairs import gaussian, laplace, triangular
@@ -226,15 +227,6 @@ def _log_f1(a, th):
     return -math.log1p(-x) / a
 
 
-@njit(cache=True, inline="always")
-def _log_f2(b, s):
-    """log(1 + b s) / b, -> s as b -> 0."""
-    x = b * s
-    if x < 1e-8:
-        return s * (1.0 - 0.5 * x)
-    return math.log1p(x) / b
-
-
 BRACKET_NODES = 12  # nodes of the convex bracket (0 and h included) before integrating
 
 
@@ -252,9 +244,10 @@ def _interval_bounds(ld, gi, gj, wi, wj):
     else:
         lower = ld - gi + 0.5 * d
     rg = math.exp(-d)
-    al = math.exp(min(wi + ld - gi, 700.0))
-    be = math.exp(min(wj + ld - gi, 700.0))
-    if al > 1e300:
+    la = wi + ld - gi
+    al = math.exp(min(la, 700.0))
+    be = math.exp(min(wj + ld - gi, 700.0))  # used only to place the switch point th
+    if la > 690.0:  # the left tangent reaches 0 at once: use the right one alone
         th = 0.0
     elif al > be:
         th = min(max((1.0 - rg - be) / (al - be), 0.0), 1.0)
@@ -262,7 +255,23 @@ def _interval_bounds(ld, gi, gj, wi, wj):
         th = 0.5
     if al * th >= 1.0:
         return lower, math.inf
-    upper = ld - gi + math.log(_log_f1(al, th) + _log_f2(be, (1.0 - th) / rg))
+    # second term log(1 + be s) / be with s = (1 - th) / rg, in logs (rg underflows when g falls by
+    # more than e^-745 across the interval)
+    ls = math.log1p(-th) + d if th < 1.0 else NINF
+    lb = wj + ld - gi
+    if ls == NINF:
+        second = NINF
+    elif lb == NINF:
+        second = ls
+    else:
+        x = lb + ls
+        if x > 30.0:
+            second = math.log(x + math.log1p(math.exp(-x))) - lb
+        elif x < -30.0:
+            second = ls - 0.5 * math.exp(x)
+        else:
+            second = math.log(math.log1p(math.exp(x))) - lb
+    upper = ld - gi + logaddexp(math.log(_log_f1(al, th)) if th > 0.0 else NINF, second)
     return lower, max(upper, lower)
 
 
@@ -549,3 +558,46 @@ def gprs_dyadic_decode(fam, seed, bits, j):
     ck = rnd.candidate_key(key, j)
     z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, rnd.uniform(ck, rnd.LOCATION))
     return OK, z
+
+
+# ---- many messages (tests and benchmarks; rec_bench.search.batch is the harness's runner) ------
+
+GLOBAL, SPLIT, DYADIC = 0, 1, 2
+
+
+@njit(cache=True)
+def run_batch(variant, fam, prm, seeds, max_steps):
+    """Messages j = 0..n-1 with parameter row prm[j] and seed seeds[j], in standard coordinates.
+
+    variant GLOBAL, SPLIT or DYADIC. Returns arrays status, steps, samples_drawn, z (NaN when
+    censored), nbits (Elias delta length of the code: the candidate index; the heap index; the heap
+    index then the arrival index for DYADIC; -1 when censored) and log2 of the index.
+    """
+    n = seeds.shape[0]
+    status = np.empty(n, np.int8)
+    steps = np.empty(n, np.int64)
+    drawn = np.empty(n, np.int64)
+    zs = np.empty(n)
+    nbits = np.empty(n, np.int64)
+    ideal = np.empty(n)
+    path = new_path(256)
+    for j in range(n):
+        if variant == GLOBAL:
+            st, s, d, index, z = gprs_global(fam, prm[j], seeds[j], max_steps)
+            nb = code_length(ELIAS_DELTA, bit_length(index), 0)
+            lg = math.log2(index) if st == OK else math.nan
+        elif variant == SPLIT:
+            st, s, d, z, path, depth = gprs_search(fam, prm[j], seeds[j], max_steps, path)
+            nb = code_length(ELIAS_DELTA, depth + 1, 0)
+            lg = log2_heap_index(path, depth)
+        else:
+            st, s, d, z, path, depth, arrival = gprs_dyadic(fam, prm[j], seeds[j], max_steps, path)
+            nb = code_length(ELIAS_DELTA, depth + 1, 0) + code_length(ELIAS_DELTA, bit_length(arrival), 0)
+            lg = log2_heap_index(path, depth) + math.log2(max(arrival, 1))
+        status[j] = st
+        steps[j] = s
+        drawn[j] = d
+        zs[j] = z if st == OK else math.nan
+        nbits[j] = nb if st == OK else -1
+        ideal[j] = lg if st == OK else math.nan
+    return status, steps, drawn, zs, nbits, ideal
