@@ -115,7 +115,8 @@ def breakpoints(fam, prm, lo, hi):
     # where the density is largest and where the integrand turns: the interval's ends' neighbours
     width = hi - lo
     if np.isfinite(width):
-        pts += [lo + width * f for f in (1e-6, 1e-3, 0.01, 0.1, 0.5)] + [hi - width * f for f in (1e-6, 1e-3, 0.01, 0.1)]
+        fractions = (1e-6, 1e-3, 0.01, 0.1, 0.5)
+        pts += [lo + width * f for f in fractions] + [hi - width * f for f in fractions]
     return [p for p in pts if lo < p < hi]
 
 
@@ -195,7 +196,8 @@ def test_integrated_stretch_reproduces_the_closed_form(name):
         g = gprs._excess(fam, prm, delta)
         w, _ = gprs._masses(fam, prm, delta)
         exact = prm[0] - delta - math.log(-math.expm1(-delta))
-        assert gprs._log_stretch_quad(fam, prm, delta, g, w) == pytest.approx(exact, abs=1e-11 * max(1, abs(exact)))
+        integrated = gprs._log_stretch_quad(fam, prm, delta, g, w)
+        assert integrated == pytest.approx(exact, abs=1e-11 * max(1, abs(exact)))
 
 
 @pytest.mark.parametrize("name", ["normal", "normal-64-bits", "laplace", "laplace-44-nats"])
@@ -274,7 +276,9 @@ def test_first_step_accepts_with_the_stretch_functions_probability(name):
 
     def f(z):
         d = deficit(fam, prm, z)
-        return -math.expm1(-math.exp(gprs.log_stretch(fam, prm, d))) * math.exp(lp_pdf(z)) if d < math.inf else 0.0
+        if d == math.inf:
+            return 0.0
+        return -math.expm1(-math.exp(gprs.log_stretch(fam, prm, d))) * math.exp(lp_pdf(z))
 
     pts = [0.0, prm[1]] if fam == 1 else [prm[2]]
     theory, _ = integrate.quad(f, -40, 40, points=[x for x in pts if -40 < x < 40], limit=400, epsabs=1e-12)
@@ -383,7 +387,8 @@ def test_paths_longer_than_the_workspace_and_than_63_bits():
 @pytest.mark.parametrize("variant", [gprs.SPLIT, gprs.GLOBAL, gprs.DYADIC])
 def test_a_search_stopped_by_its_budget_is_censored(variant):
     pair = resolve(*rb.fixed_kl(2, 20), (200,))
-    status, steps, _, z, nbits, _ = gprs.run_batch(variant, pair.family, pair.params, np.arange(200, dtype=np.uint64), 1)
+    seeds = np.arange(200, dtype=np.uint64)
+    status, steps, _, z, nbits, _ = gprs.run_batch(variant, pair.family, pair.params, seeds, 1)
     censored = status == gprs.CENSORED
     assert censored.any() and (status[~censored] == gprs.OK).all()
     assert np.isnan(z[censored]).all() and (nbits[censored] == -1).all() and (steps <= 1).all()
