@@ -44,7 +44,9 @@ study-bias:
 	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot
 	$(PY) -m rec_bench.plots.bias results/bias.parquet results/bias_summary.csv
 
-# speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png
+# speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png;
+# then GPRS against AD* and AS* (issue 11): prints two tables
 .PHONY: bench
 bench:
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/gprs_bench.py
