@@ -49,8 +49,10 @@ study-bias:
 	$(PY) -m rec_bench.plots.bias results/bias.parquet results/bias_summary.csv
 
 # speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png;
-# then vectors and streams (issue 9): us per 50-coordinate vector, bits per coordinate above the KL
+# then vectors and streams (issue 9): us per 50-coordinate vector, bits per coordinate above the KL;
+# then GPRS against AD* and AS* (issue 11)
 .PHONY: bench
 bench:
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/streams_bench.py
+	$(PY) benchmarks/gprs_bench.py

@@ -14,7 +14,10 @@ import hashlib
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
-KERNEL_SOURCES = ("_special.py", "_math.py", "_signals.py", "_dispatch.py", "methods.py", "randomness.py", "codes.py", "pairs/*.py", "search/*.py")
+KERNEL_SOURCES = (
+    "_special.py", "_math.py", "_quadrature.py", "_signals.py", "_dispatch.py", "methods.py", "randomness.py",
+    "codes.py", "pairs/*.py", "search/*.py",
+)
 _STAMP = _ROOT / "__pycache__" / "numba-sources.sha256"
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import codes as C
-from .methods import METHODS, method_spec, resolve_options
-from .pairs import proposal_family, resolve
+from .methods import check_family, method_spec, resolve_options
+from .pairs import FAMILIES, proposal_family, resolve
 from .search import INTERRUPTED, OK, batch, tree
 
 DEFAULT_MAX_STEPS = 2**22
@@ -100,6 +100,7 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
                              index_model=index_model)
     r = resolve_options(method, code, depth, bits)
     m = r.method
+    check_family(m, FAMILIES[pair.family])
     budget = step_budget(max_steps)
     status, steps, _, z, _, log2_index, node, ws = batch.run_single(
         m.id, pair.family, pair.params[0], _seed(seed), budget, r.kernel_option, tree.new_workspace(1024)

@@ -18,13 +18,15 @@ from typing import Callable
 import numpy as np
 
 from . import codes as C
-from .search import lists, runners, tree
+from .pairs.kernels import GPRS_FUNCTIONS
+from .search import gprs, lists, runners, tree
 
 # runtime classes: how the number of steps grows
 LINEAR = "linear in D_inf"
 DEPTH_LIMITED = "linear in D_inf, at most 2^(D+1)"
 EXPONENTIAL = "exp(D_inf)"
 CANDIDATES = "2^K candidates"
+KL_LINEAR = "linear in KL"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Method:
     width: Callable[[int], int] | None = None  # option value -> fixed code length in bits
     from_width: Callable[[int], int] | None = None  # fixed code length in bits -> option value
     index_offset: int = 0  # the code carries index - index_offset
+    requires: tuple = ()  # compiled functions a pair family must provide (rec_bench.pairs.registry)
     id: int = field(default=-1, compare=False)
 
     @property
@@ -112,6 +115,12 @@ _REGISTRY = (
            runners.candidate_decoder, "candidate", "MRC",
            "#949494", "X", option=Option("bits", 1, 40, 2, "2^K candidates, a K-bit code"),
            kernel_option=lambda k: 2**k, width=lambda k: k, from_width=lambda w: w, index_offset=1),
+    Method("gprs", True, KL_LINEAR, "greedy Poisson rejection sampling, splitting the interval at each "
+           "rejected sample; its path is the heap index", "Flamich 2023", runners.gprs_runner,
+           runners.gprs_decoder, "heap", "GPRS", "#56b4e9", "h", requires=GPRS_FUNCTIONS),
+    Method("gprs-global", True, EXPONENTIAL, "global greedy Poisson rejection sampling: the first point "
+           "under the graph of the stretch function", "Flamich 2023", runners.list_runner(gprs.gprs_global, False),
+           runners.candidate_decoder, "candidate", "global GPRS", "#fbafe4", "<", requires=GPRS_FUNCTIONS),
 )
 
 METHODS = {}
@@ -126,6 +135,17 @@ def method_spec(name):
     if key not in METHODS:
         raise ValueError(f"unknown method {name!r}; available methods: {', '.join(METHODS)}")
     return METHODS[key]
+
+
+def check_family(method, family):
+    """Refuse a pair family that lacks what ``method`` needs (e.g. GPRS on a user-defined target)."""
+    m = method if isinstance(method, Method) else method_spec(method)
+    missing = [name for name in m.requires if not hasattr(family, name)]
+    if missing:
+        from .pairs.registry import name
+
+        raise ValueError(f"{m.name} needs the level-set masses of the density ratio ({', '.join(missing)}), "
+                         f"which the pair family {name(family)} does not provide")
 
 
 def default_options(method):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import codecs
-from .methods import resolve_options
+from .methods import check_family, resolve_options
 from .pairs import FAMILIES, resolve
 from .results.layout import message_frame
 from .search import OK, batch
@@ -34,6 +34,7 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     budget = codecs.step_budget(max_steps)
     s = _seeds(seeds)
     pair = resolve(q, p, shape=s.shape)
+    check_family(r.method, FAMILIES[pair.family])
     s = np.array(np.broadcast_to(s, pair.shape).ravel())  # writable: one compiled signature
     width = r.coder.width if r.coder.fixed else 0
     n = s.shape[0]

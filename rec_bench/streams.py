@@ -28,7 +28,7 @@ import numpy as np
 from . import codes as C
 from . import randomness as rnd
 from .codecs import BudgetExceeded, _seed, step_budget
-from .methods import method_spec, resolve_options
+from .methods import check_family, method_spec, resolve_options
 from .pairs import FAMILIES, resolve
 from .search import tree
 from .search import vector as V
@@ -547,6 +547,7 @@ def _read_varint(data, pos, what):
 def _encode_into(sink, pair, setup, seeds, budget, index_model):
     """Append len(seeds) vectors (the rows of ``pair``, in order) to ``sink``; returns the
     VectorCode's fields (arrays of the pair's shape) with the source of its ``index``."""
+    check_family(setup.method, FAMILIES[pair.family])
     n = seeds.size
     d = pair.params.shape[0] // n if n else 0
     if isinstance(sink, _BitSink):

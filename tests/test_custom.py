@@ -85,7 +85,8 @@ def test_custom_targets_against_laplace_and_uniform_proposals():
 
 @settings(max_examples=25, deadline=None)
 @given(loc=st.floats(-3, 3), scale=st.floats(0.05, 0.95), alpha=st.floats(-5, 5),
-       seed=st.integers(0, 2**64 - 1), method=st.sampled_from(sorted(METHODS)))
+       seed=st.integers(0, 2**64 - 1),
+       method=st.sampled_from(sorted(m for m, rec in METHODS.items() if not rec.requires)))
 def test_custom_codes_round_trip_bit_for_bit(loc, scale, alpha, seed, method):
     q = rb.Custom(ex.skew_normal, [loc, scale, alpha])
     opts = default_options(method)
@@ -105,6 +106,14 @@ def test_custom_codes_round_trip_bit_for_bit(loc, scale, alpha, seed, method):
 def test_bad_custom_pairs_are_refused_with_the_reason(q, p, message):
     with pytest.raises(ValueError, match=message):
         rb.encode(q, p, "ad*", 0)
+
+
+def test_gprs_is_refused_for_a_custom_target_before_any_search():
+    """GPRS needs the level-set masses of the ratio, which a logpdf alone does not give."""
+    with pytest.raises(ValueError, match="gprs needs the level-set masses"):
+        rb.encode(LOW, P, "gprs", 0)
+    with pytest.raises(ValueError, match="gprs-global needs the level-set masses"):
+        rb.simulate("gprs-global", LOW, P, [0, 1])
 
 
 def test_custom_needs_a_compiled_logpdf():

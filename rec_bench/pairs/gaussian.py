@@ -106,3 +106,119 @@ def ppf_logcdf(lp):
 @njit(cache=True, inline="always")
 def ppf_logsf(lp):
     return -ndtri_exp(lp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy Poisson rejection sampling (rec_bench.search.gprs): level sets of r and their masses.
+#
+# A level h <= e^D_inf is given by its gap delta = D_inf - log h >= 0 (nats), not by log h, so that
+# levels near the top keep their relative precision. The level set {log r >= D_inf - delta} is
+# [z* - rho, z* + rho] with rho = sqrt(delta / c). Q = N(mu, s^2) in standard coordinates follows
+# from the kernel row: s^2 = 1 / (1 + 2c), mu = z* 2c / (1 + 2c), z* - mu = z* / (1 + 2c).
+# ---------------------------------------------------------------------------------------------
+
+from .._math import LOG2 as _LOG2, log1mexp as _log1mexp, logaddexp as _logaddexp  # noqa: E402
+from .._quadrature import WGL8 as _WGL8, XGL8 as _XGL8, log_expm1_exp_integral  # noqa: E402
+
+LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+# w_Q - h w_P = Q(L) (1 - e^t), t = log(h P(L) / Q(L)); for t below GPRS_SEVERE that product loses at
+# most two bits, above it the excess is integrated over the level set instead (no cancellation)
+GPRS_SEVERE = -0.3
+GPRS_RTOL = 1e-13
+
+
+@njit(cache=True, inline="always")
+def gprs_target(prm):
+    """(mu, s): Q's mean and standard deviation in the proposal's standard coordinates."""
+    c = prm[1]
+    s2 = 1.0 / (1.0 + 2.0 * c)
+    return prm[2] * (2.0 * c) * s2, math.sqrt(s2)
+
+
+@njit(cache=True)
+def gprs_level_set(prm, delta):
+    """(z_lo, z_hi): the level set {log r >= D_inf - delta} in standard coordinates."""
+    c = prm[1]
+    if c == 0.0:  # Q = P, r = 1
+        return -math.inf, math.inf
+    rho = math.sqrt(delta / c)
+    return prm[2] - rho, prm[2] + rho
+
+
+@njit(cache=True)
+def log_std_normal_mass(lo, hi):
+    """log(Phi(hi) - Phi(lo)) for lo <= hi, accurate in the tails and for narrow intervals.
+
+    Narrow intervals (half-width w with w (|centre| + w) <= 1/4, where the density varies by less
+    than a factor e^0.5) by 8-point Gauss-Legendre, exact to rounding there; others as a log-space
+    difference of log-CDFs on the side of the small tail.
+    """
+    if not lo < hi:
+        return -math.inf
+    w = 0.5 * (hi - lo)
+    if w * (abs(0.5 * lo + 0.5 * hi) + w) <= 0.25:
+        zc = 0.5 * lo + 0.5 * hi
+        acc = 0.0
+        for j in range(4):
+            t = w * _XGL8[j]
+            acc += _WGL8[j] * (math.exp(-zc * t - 0.5 * t * t) + math.exp(zc * t - 0.5 * t * t))
+        return -0.5 * zc * zc - LOG_SQRT_2PI + math.log(w * acc)
+    if lo >= 0.0:
+        a = log_ndtr(-lo)
+        return a + _log1mexp(log_ndtr(-hi) - a)
+    if hi <= 0.0:
+        a = log_ndtr(hi)
+        return a + _log1mexp(log_ndtr(lo) - a)
+    return _log1mexp(_logaddexp(log_ndtr(lo), log_ndtr(-hi)))
+
+
+@njit(cache=True)
+def gprs_log_masses(prm, delta):
+    """(log P(L), log Q(L)) of the level set L at gap delta."""
+    c = prm[1]
+    if c == 0.0:
+        return 0.0, 0.0
+    rho = math.sqrt(delta / c)
+    zs = prm[2]
+    lp = log_std_normal_mass(zs - rho, zs + rho)
+    _, s = gprs_target(prm)
+    zq = zs / (1.0 + 2.0 * c)  # z* - mu
+    lq = log_std_normal_mass((zq - rho) / s, (zq + rho) / s)
+    return lp, lq
+
+
+@njit(cache=True)
+def gprs_log_excess(prm, delta):
+    """log(w_Q(h) - h w_P(h)) = log E_P[(r - h)_+] at h = exp(D_inf - delta).
+
+    Where Q(L) and h P(L) agree to more than a few bits, the excess is integrated directly as
+    h * integral_L expm1(log r - log h) dP, whose integrand is nonnegative.
+    """
+    if not delta > 0.0:
+        return -math.inf
+    c = prm[1]
+    if c == 0.0:  # D_inf = 0: E[(1 - h)_+]
+        return _log1mexp(-delta)
+    y = prm[0] - delta
+    lp, lq = gprs_log_masses(prm, delta)
+    t = y + lp - lq
+    if t < GPRS_SEVERE:
+        return lq + _log1mexp(t)
+    rho = math.sqrt(delta / c)
+    zs = prm[2]
+    uref = min(max(-zs, -rho), rho)  # where P's density is largest on [-rho, rho] (u = z - z*)
+    li = log_expm1_exp_integral(0.0, 0.0, c, -rho, rho, -(zs + uref), -0.5, uref, GPRS_RTOL)
+    x = zs + uref
+    return y - 0.5 * x * x - LOG_SQRT_2PI + li
+
+
+@njit(cache=True)
+def gprs_log_stretch(prm, delta):
+    """No closed form for the stretch function of a Gaussian pair: NaN (integrated instead)."""
+    return math.nan
+
+
+@njit(cache=True)
+def gprs_kink(prm):
+    """Gap at which the excess is not smooth (none here: -1)."""
+    return -1.0

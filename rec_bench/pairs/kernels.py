@@ -52,6 +52,41 @@ ppf_logsf = chain(_each("ppf_logsf"), 1, "ppf_logsf")
 support = chain([_support(f) for f in FAMILIES], 0, "support")  # P's (lower, upper), standard coordinates
 
 
+# Greedy Poisson rejection sampling (rec_bench.search.gprs) needs the masses of the ratio's level
+# sets; a family that does not provide them (``GPRS_FUNCTIONS``) gets stand-ins returning NaN, and
+# the codecs refuse GPRS for it before any kernel runs (rec_bench.methods.check_family).
+GPRS_FUNCTIONS = ("gprs_log_excess", "gprs_log_masses", "gprs_log_stretch", "gprs_kink")
+
+
+@njit(inline="always")
+def _no_excess(prm, delta):
+    return math.nan
+
+
+@njit(inline="always")
+def _no_masses(prm, delta):
+    return math.nan, math.nan
+
+
+@njit(inline="always")
+def _no_kink(prm):
+    return math.nan
+
+
+_NO_GPRS = {"gprs_log_excess": _no_excess, "gprs_log_masses": _no_masses, "gprs_log_stretch": _no_excess,
+            "gprs_kink": _no_kink}
+
+
+def _gprs(name, nargs):
+    return chain([getattr(f, name, _NO_GPRS[name]) for f in FAMILIES], nargs, name)
+
+
+gprs_log_excess = _gprs("gprs_log_excess", 2)  # log E_P[(r - h)+] at gap D_inf - log h
+gprs_log_masses = _gprs("gprs_log_masses", 2)  # (log P(L), log Q(L)) of the level set L at a gap
+gprs_log_stretch = _gprs("gprs_log_stretch", 2)  # log sigma in closed form, or NaN
+gprs_kink = _gprs("gprs_kink", 1)  # the gap at which the excess is not smooth (-1: none)
+
+
 # How far from P's median (in log-probability) a point must lie for its far-side tail to be unused.
 FAR_SIDE = 0.5
 

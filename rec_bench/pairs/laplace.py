@@ -90,3 +90,125 @@ def ppf_logcdf(lp):
 @njit(cache=True, inline="always")
 def ppf_logsf(lp):
     return -ppf_logcdf(lp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy Poisson rejection sampling (rec_bench.search.gprs): level sets of r and their masses.
+#
+# A level h is given by its gap delta = D_inf - log h >= 0 (nats). By symmetry the formulas take
+# mu >= 0 and reflect the level set when mu < 0. With k- = (1 - b) / b and k+ = (1 + b) / b,
+# D_inf - log r(z) is k- (z - mu) right of mu, k+ (mu - z) on [0, mu] and k+ mu + k- |z| left of 0,
+# so the level set is [mu - delta / k+, mu + delta / k-] while delta <= k+ mu, and its left end
+# is -(delta - k+ mu) / k- beyond. Masses are formed from the gap directly, not from the endpoints.
+# ---------------------------------------------------------------------------------------------
+
+from .._math import logaddexp as _logaddexp  # noqa: E402
+from .._quadrature import log_expm1_exp_integral  # noqa: E402
+
+GPRS_SEVERE = -0.3  # see gaussian.GPRS_SEVERE
+GPRS_RTOL = 1e-13
+
+
+@njit(cache=True, inline="always")
+def _gprs_shape(prm):
+    b = prm[2]
+    return abs(prm[1]), b, (1.0 - b) / b, (1.0 + b) / b
+
+
+@njit(cache=True, inline="always")
+def _gprs_ends(mu, km, kp, delta):
+    """(z_lo, z_hi) for mu >= 0."""
+    zhi = mu + delta / km if km > 0.0 else math.inf
+    if delta <= kp * mu:
+        zlo = mu - delta / kp
+    elif km > 0.0:
+        zlo = -(delta - kp * mu) / km
+    else:
+        zlo = -math.inf
+    return zlo, zhi
+
+
+@njit(cache=True)
+def gprs_level_set(prm, delta):
+    """(z_lo, z_hi): the level set {log r >= D_inf - delta} in standard coordinates."""
+    mu, b, km, kp = _gprs_shape(prm)
+    zlo, zhi = _gprs_ends(mu, km, kp, delta)
+    if prm[1] < 0.0:
+        return -zhi, -zlo
+    return zlo, zhi
+
+
+@njit(cache=True)
+def gprs_log_masses(prm, delta):
+    """(log P(L), log Q(L)) of the level set L at gap delta."""
+    mu, b, km, kp = _gprs_shape(prm)
+    zlo, zhi = _gprs_ends(mu, km, kp, delta)
+    if zlo >= 0.0:
+        width = delta / km + delta / kp if km > 0.0 else math.inf
+        lp = -zlo - LOG2 + log1mexp(-width)
+    else:
+        lp = _logaddexp(log1mexp(zlo), log1mexp(-zhi)) - LOG2
+    # Q's tails beyond the ends, in units of Q's scale b
+    dr = delta / (1.0 - b) if b < 1.0 else math.inf
+    if delta <= kp * mu:
+        dl = delta / (1.0 + b)
+    else:
+        dl = mu / b + ((delta - kp * mu) / (1.0 - b) if b < 1.0 else math.inf)
+    lq = _logaddexp(log1mexp(-dl), log1mexp(-dr)) - LOG2
+    return lp, lq
+
+
+@njit(cache=True)
+def gprs_log_excess(prm, delta):
+    """log(w_Q(h) - h w_P(h)) = log E_P[(r - h)_+] at h = exp(D_inf - delta).
+
+    Where Q(L) and h P(L) agree to more than a few bits, the excess is integrated piece by piece
+    (right of mu, between 0 and mu, left of 0) as h * integral expm1(log r - log h) dP.
+    """
+    if not delta > 0.0:
+        return -math.inf
+    y = prm[0] - delta
+    lp, lq = gprs_log_masses(prm, delta)
+    t = y + lp - lq
+    if t < GPRS_SEVERE:
+        return lq + log1mexp(t)
+    mu, b, km, kp = _gprs_shape(prm)
+    total = -math.inf
+    # right of mu: z = mu + s, excess km (S - s), density e^(-mu - s) / 2
+    if km > 0.0:
+        li = log_expm1_exp_integral(0.0, km, 0.0, 0.0, delta / km, -1.0, 0.0, 0.0, GPRS_RTOL)
+    else:
+        li = math.log(math.expm1(delta))
+    total = _logaddexp(total, li - mu - LOG2)
+    # between 0 and mu: z = mu - s, excess e0 + kp (S - s), density e^(-(mu - S)) e^(s - S) / 2
+    if mu > 0.0:
+        if delta <= kp * mu:
+            sb, e0 = delta / kp, 0.0
+        else:
+            sb, e0 = mu, delta - kp * mu
+        li = log_expm1_exp_integral(e0, kp, 0.0, 0.0, sb, 1.0, 0.0, sb, GPRS_RTOL)
+        total = _logaddexp(total, li - (mu - sb) - LOG2)
+    # left of 0: z = -s, excess km (S - s), density e^(-s) / 2
+    if delta > kp * mu:
+        dc = delta - kp * mu
+        if km > 0.0:
+            li = log_expm1_exp_integral(0.0, km, 0.0, 0.0, dc / km, -1.0, 0.0, 0.0, GPRS_RTOL)
+        else:
+            li = math.log(math.expm1(dc))
+        total = _logaddexp(total, li - LOG2)
+    return y + total
+
+
+@njit(cache=True)
+def gprs_log_stretch(prm, delta):
+    """No closed form for the stretch function of a Laplace pair: NaN (integrated instead)."""
+    return math.nan
+
+
+@njit(cache=True)
+def gprs_kink(prm):
+    """Gap at which w_P has a kink (the level set's left end crosses P's mode 0), or -1."""
+    mu = abs(prm[1])
+    if mu > 0.0:
+        return mu * (1.0 + prm[2]) / prm[2]
+    return -1.0

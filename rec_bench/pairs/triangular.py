@@ -102,3 +102,45 @@ def ppf_logcdf(lp):
 @njit(cache=True, inline="always")
 def ppf_logsf(lp):
     return -math.expm1(lp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy Poisson rejection sampling (rec_bench.search.gprs): level sets of r and their masses.
+#
+# A level h is given by its gap delta = D_inf - log h >= 0 (nats); with v = e^-delta the level set
+# {t >= v} is [a + (c - a) v, b - (b - c) v], so P(L) = (b - a)(1 - v), Q(L) = 1 - v^2 and
+# w_Q - h w_P = (1 - v)^2. The stretch function has the closed form sigma(h) = h / (1 - h / e^D_inf).
+# ---------------------------------------------------------------------------------------------
+
+from .._math import log1mexp as _log1mexp  # noqa: E402
+
+
+@njit(cache=True)
+def gprs_level_set(prm, delta):
+    """(z_lo, z_hi): the level set {log r >= D_inf - delta} in standard coordinates."""
+    a, c, b = prm[1], prm[2], prm[3]
+    v = math.exp(-delta)
+    return a + (c - a) * v, b - (b - c) * v
+
+
+@njit(cache=True)
+def gprs_log_masses(prm, delta):
+    """(log P(L), log Q(L)) of the level set L at gap delta."""
+    return math.log(prm[3] - prm[1]) + _log1mexp(-delta), _log1mexp(-2.0 * delta)
+
+
+@njit(cache=True)
+def gprs_log_excess(prm, delta):
+    """log(w_Q(h) - h w_P(h)) = 2 log(1 - e^-delta)."""
+    return 2.0 * _log1mexp(-delta)
+
+
+@njit(cache=True)
+def gprs_log_stretch(prm, delta):
+    """log sigma(h) = log h - log(1 - h / e^D_inf), h = exp(D_inf - delta)."""
+    return prm[0] - delta - _log1mexp(-delta)
+
+
+@njit(cache=True)
+def gprs_kink(prm):
+    return -1.0

@@ -10,10 +10,11 @@ rec_bench.search.batch dispatches on the method's number over them.
 
 import math
 
+import numpy as np
 from numba import njit
 
 from ..codes import bit_length
-from . import OK, lists, tree
+from . import OK, gprs, lists, tree
 
 
 def tree_runner(rule, depth_limited):
@@ -53,6 +54,24 @@ def _list_result(result, ws):
     return status, steps, drawn, z, bit_length(index), math.log2(index), index, ws
 
 
+@njit(inline="always")
+def gprs_runner(fam, prm, seed, max_steps, option, ws):
+    """Split-on-sample GPRS. Its path of left/right decisions is laid into the tree workspace as a
+    chain of nodes (node i + 1 the child of node i along bit i), so that encoders read its heap
+    index with tree.path_of like any tree method's."""
+    status, steps, drawn, z, path, depth = gprs.gprs_search(fam, prm, seed, max_steps, np.empty(64, np.uint8))
+    if status != OK:
+        return status, steps, drawn, z, 0, math.nan, 0, ws
+    ws = tree.reserve(ws, depth + 1)
+    link, dep = ws[1], ws[2]
+    link[0] = -1
+    dep[0] = 0
+    for i in range(depth):
+        link[i + 1] = 2 * i + path[i]
+        dep[i + 1] = i + 1
+    return status, steps, drawn, z, depth + 1, tree.log2_heap_index(ws, depth), np.int64(depth), ws
+
+
 # Decoders: ``decode(fam, seed, path, index) -> (status, z)`` rebuild a method's sample from P and
 # the seed alone: heap-index methods from the path bits (uint8, root first), candidate methods from
 # the 1-based candidate index (the other argument is ignored).
@@ -71,3 +90,9 @@ def tree_decoder(rule):
 def candidate_decoder(fam, seed, path, index):
     """Candidate ``index`` of the list of ``seed``: what every list method's decoder returns."""
     return OK, lists.candidate_at(fam, seed, index)
+
+
+@njit(inline="always")
+def gprs_decoder(fam, seed, path, index):
+    """Walk split-on-sample GPRS's path, regenerating each step's sample to split."""
+    return gprs.gprs_decode_walk(fam, seed, path)

@@ -77,6 +77,14 @@ def _grow(ws, used):
     return bigger
 
 
+@njit(cache=True)
+def reserve(ws, n):
+    """The workspace, grown by doubling until it holds at least n nodes."""
+    while ws[0].shape[0] < n:
+        ws = _grow(ws, ws[0].shape[0])
+    return ws
+
+
 @njit(cache=True, inline="always")
 def child_log_mass(rule, lm, u, bit):
     """log P of child ``bit`` of a region of log-mass ``lm`` whose sample used the uniform u.
