@@ -1,4 +1,4 @@
-"""Log-space helpers used inside compiled kernels (DESIGN.md section 8).
+"""Log-space helpers used inside compiled kernels.
 
 All of them are total on their documented domain: an argument at the edge (a log-probability of
 exactly 0, a mass of exactly 0) gives -inf or 0, never NaN.

@@ -1,4 +1,4 @@
-"""Prefix-free codes for the index a search returns (DESIGN.md section 5).
+"""Prefix-free codes for the index a search returns.
 
 Every code maps a positive integer (a heap index or a 1-based candidate index; Python ints, so any
 depth) to a bit string and back, symmetrically: ``code.encode(n) -> str`` of '0'/'1' and

@@ -3,7 +3,7 @@
 Every random number a search uses is a pure function of the seed, the identity of the node or
 candidate that uses it, and a stream number. Encoder and decoder therefore agree whatever order
 they visit nodes in, and results do not depend on how work is split across processes
-(DESIGN.md section 3).
+(docs/design.md, section 3).
 
 The mixing function is the SplitMix64 finaliser (Steele, Lea and Flood 2014), a bijection on 64-bit
 words with full avalanche; SplitMix64's output sequence passes BigCrush.
