@@ -14,7 +14,8 @@ import hashlib
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
-KERNEL_SOURCES = ("_special.py", "_math.py", "randomness.py", "codes.py", "pairs/*.py", "search/*.py")
+KERNEL_SOURCES = ("_special.py", "_math.py", "randomness.py", "codes.py", "pairs/*.py", "search/*.py",
+                  "vae/_kernels.py")
 _STAMP = _ROOT / "__pycache__" / "numba-sources.sha256"
 
 
