@@ -76,6 +76,13 @@ def _info(a):
     return 0
 
 
+def _add_compression(sub):
+    """``compress`` / ``decompress`` (lossless MNIST with a VAE; rec_bench.compression)."""
+    from .compression import add_subcommands
+
+    add_subcommands(sub)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="rec-bench", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -100,6 +107,7 @@ def main(argv=None):
     i.add_argument("--json", action="store_true", help="print the whole provenance as JSON")
     i.add_argument("--no-summary", action="store_true")
     i.set_defaults(fn=_info)
+    _add_compression(sub)
     a = ap.parse_args(argv)
     return a.fn(a)
 
