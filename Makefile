@@ -68,3 +68,9 @@ train-vae:
 	$(PY) -m rec_bench.vae.train --kind isokl --epochs $(VAE_EPOCHS) --seed $(SEED) > results/train_isokl.log 2>&1 & p2=$$!; \
 	wait $$p1; s1=$$?; wait $$p2; s2=$$?; tail -n 1 results/train_vae.log results/train_isokl.log; \
 	test $$s1 -eq 0 -a $$s2 -eq 0
+
+# make study-compression: the 10,000 test images through every codec configuration and the baselines
+# -> results/compression.parquet, results/compression_table.md, figures/compression.png (needs make data)
+.PHONY: study-compression
+study-compression:
+	$(PY) benchmarks/compression_study.py

@@ -55,25 +55,33 @@ def softplus(a, floor):
 def beta_binomial_table(alpha, beta, out):
     """Probabilities of 0..255 under BetaBinomial(255, alpha, beta) for each pixel, into out (p, 256).
 
-    Uses the ratio p(k + 1) / p(k) = (n - k)(k + alpha) / ((k + 1)(n - k - 1 + beta)), rescaling
-    when the running product grows large, then normalises: only exact IEEE operations.
+    Uses the ratios p(k + 1) / p(k) = (n - k)(k + alpha) / ((k + 1)(n - k - 1 + beta)) (independent,
+    so they vectorise), their running product from p(0) = 1 (rescaled by 2^-664 whenever it passes
+    2^664, an exact power-of-two scaling), then multiplies by the reciprocal of the total: only
+    IEEE-exact operations, so every machine computes the same table.
     """
     n = float(N_TRIALS)
+    big = 2.0**664
+    small = 2.0**-664
+    ratio = np.empty(N_TRIALS)
     for p in range(alpha.shape[0]):
         a = alpha[p]
         b = beta[p]
+        for k in range(N_TRIALS):
+            ratio[k] = ((n - k) * (k + a)) / ((k + 1.0) * (n - k - 1.0 + b))
         w = 1.0
+        total = 1.0
         out[p, 0] = 1.0
         for k in range(N_TRIALS):
-            w = w * ((n - k) * (k + a)) / ((k + 1.0) * (n - k - 1.0 + b))
-            if w > 1e200:
+            w = w * ratio[k]
+            if w > big:
                 for i in range(k + 1):
-                    out[p, i] *= 1e-200
-                w *= 1e-200
+                    out[p, i] *= small
+                w *= small
+                total *= small
             out[p, k + 1] = w
-        total = 0.0
+            total += w
+        inv = 1.0 / total
         for k in range(N_VALUES):
-            total += out[p, k]
-        for k in range(N_VALUES):
-            out[p, k] = out[p, k] / total
+            out[p, k] *= inv
     return out
