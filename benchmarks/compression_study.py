@@ -8,7 +8,7 @@ On the 10,000 MNIST test images (``make data`` first) it measures
    image split into latent codes, pixels (ANS words) and header (header, checksums, padding), the
    overhead over that model's -ELBO in percent, and the wall time to compress and to decompress
    all images (networks included; each decompressed set is checked equal to the input);
-   and single-image files for the first ``--single`` images (what one image costs alone);
+   and one file per image (what one image costs alone);
 3. the lossless compressors a user would pick instead, on the same images, per single image and
    for the whole set: PNG (Pillow, optimize=True: zlib level 9; the set as one 2800 x 2800
    mosaic), WebP lossless (method 6, level 100) and JPEG XL lossless (effort 9) from imagecodecs,
@@ -193,6 +193,8 @@ def run(a, log=print):
             f"(latent {st.latent_bits / n:.1f}, pixels {st.pixel_bits / n:.1f}, header {st.header_bits / n:.2f}); "
             f"compress {t1 - t0:.1f} s, decompress {t2 - t1:.1f} s")
 
+    if a.single is None:
+        a.single = n
     if a.single:
         best_dad = min((r for r in rows if r["section"] == "codec" and r["method"] == "dad*"),
                        key=lambda r: r["bits_per_image"])
@@ -318,7 +320,8 @@ def main(argv=None):
     ap.add_argument("--data", help="MNIST directory (default: $REC_BENCH_DATA or ~/.cache/rec_bench/mnist)")
     ap.add_argument("--images", type=int, help="only the first N test images (default: all 10,000)")
     ap.add_argument("--samples", type=int, default=8, help="samples of z per image for the -ELBO (default 8)")
-    ap.add_argument("--single", type=int, default=200, help="single-image files for the first N images (0: skip)")
+    ap.add_argument("--single", type=int, default=None,
+                    help="single-image files for the first N images (default: all; 0: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "results" / "compression.parquet"))
     ap.add_argument("--table", default=str(ROOT / "results" / "compression_table.md"))

@@ -10,22 +10,25 @@ file. No bits-back: every image costs about its -ELBO plus the REC and coder ove
 
 File format (version 1), all integers unsigned, varint = LEB128:
 
-    magic      4 bytes  b"RBVZ"
+    magic      2 bytes  b"RB"
     version    1 byte   1
-    model      8 bytes  first 8 bytes of the SHA-256 of the model's config and float64 weights
-    method     1 byte   1 = as*, 2 = ad*, 3 = dad*
-    code       1 byte   index code of as*/ad*: 0 = elias-gamma, 1 = elias-delta, 2 = fixed (dad*)
-    depth      varint   DAD*'s tree depth D (0 for the others)
+    model      4 bytes  first 4 bytes of the SHA-256 of the model's config and float64 weights
+    method     1 byte   16 * method + code; method 1 = as*, 2 = ad*, 3 = dad*;
+                        code 0 = elias-gamma, 1 = elias-delta, 2 = fixed (dad*)
+    depth      varint   DAD*'s tree depth D (present for dad* only)
     seed       varint   the shared seed (< 2^64)
     count      varint   number of images n
     height     varint   28
     width      varint   28
-    crc_images 4 bytes  CRC-32 of the original images' bytes (checked after decoding)
-    nbits      varint   length in bits of the latent section
-    latents    ceil(nbits / 8) bytes: the coordinates' codes concatenated, image by image,
-               coordinate by coordinate, zero-padded once at the end
+    latents    the n x d coordinates' codes concatenated, image by image, coordinate by
+               coordinate (self-delimiting), zero-padded once to a whole byte
     pixels     4 * k bytes: the ANS coder's 32-bit words (little-endian)
-    crc_file   4 bytes  CRC-32 of everything before it
+    crc        4 bytes  CRC-32 of everything before it followed by the images' raw bytes
+
+The one checksum covers the file and the decoded images, so it catches a damaged or truncated
+file and also a receiver whose model computations differ from the sender's; it is checked after
+decoding, behind the structural checks (magic, version, model hash, field ranges, zero padding, no
+bits or words left over). About 130 bits per file.
 
 Each coordinate's code is the method's code of its search's index (Elias delta or gamma of the
 heap index for AS*/AD*, D + 1 bits for DAD*): universal codes are prefix-free, so the decoder reads
@@ -52,9 +55,9 @@ from . import codes as C
 from .codecs import METHODS, BudgetExceeded, decode as rec_decode, encode as rec_encode, method_spec
 from .pairs import Normal
 
-MAGIC = b"RBVZ"
+MAGIC = b"RB"
 VERSION = 1
-HASH_BYTES = 8
+HASH_BYTES = 4
 FILE_METHODS = {"as*": 1, "ad*": 2, "dad*": 3}
 CODE_IDS = {"elias-gamma": 0, "elias-delta": 1, "fixed": 2}
 LATENT_DOMAIN = 0x5A17E47C0DEC0DE5
@@ -233,7 +236,7 @@ class Stats:
 
     images: int
     total_bits: int
-    header_bits: int  # magic .. nbits, plus the trailing CRC and the latent section's padding
+    header_bits: int  # magic .. width, the latent section's padding and the CRC
     latent_bits: int  # the concatenated coordinate codes
     pixel_bits: int  # the ANS coder's words
     latent_bits_per_image: np.ndarray = field(repr=False)
@@ -286,12 +289,12 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
     t3 = time.perf_counter()
 
     header = b"".join([
-        MAGIC, bytes([VERSION]), bytes.fromhex(model.hash)[:HASH_BYTES], bytes([FILE_METHODS[method], CODE_IDS[code]]),
-        _varint(depth), _varint(seed), _varint(n), _varint(28), _varint(28),
-        struct.pack("<I", zlib.crc32(x.tobytes())), _varint(len(bits)),
+        MAGIC, bytes([VERSION]), bytes.fromhex(model.hash)[:HASH_BYTES],
+        bytes([16 * FILE_METHODS[method] + CODE_IDS[code]]), _varint(depth) if method == "dad*" else b"",
+        _varint(seed), _varint(n), _varint(28), _varint(28),
     ])
     body = header + C.pack(bits) + np.asarray(words, dtype="<u4").tobytes()
-    out = body + struct.pack("<I", zlib.crc32(body))
+    out = body + struct.pack("<I", zlib.crc32(x.tobytes(), zlib.crc32(body)))
     pixel_bits = 32 * len(words)
     stats = Stats(n, 8 * len(out), 8 * len(out) - len(bits) - pixel_bits, len(bits), pixel_bits,
                   latent_per_image, pixel_per_image,
@@ -300,7 +303,7 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
 
 
 def read_header(data):
-    """Parse a file's header (after checking its CRC): a dict, and the offset of the latent section."""
+    """Parse a file's header: (dict, reader positioned at the latent section, data as bytes)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError(f"compressed data must be bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -308,25 +311,20 @@ def read_header(data):
         raise ValueError("not a rec_bench image file (bad magic)")
     if data[len(MAGIC)] != VERSION:
         raise ValueError(f"unsupported file format version {data[len(MAGIC)]} (this is version {VERSION})")
-    if len(data) < 4 + len(MAGIC) + 1:
-        raise ValueError("truncated file")
-    if zlib.crc32(data[:-4]) != struct.unpack("<I", data[-4:])[0]:
-        raise ValueError("corrupted or truncated file: checksum mismatch")
-    r = _Reader(data[:-4])
+    r = _Reader(data[:-4] if len(data) >= 4 else b"")
     r.take(len(MAGIC) + 1, "magic")
     h = {"model": r.take(HASH_BYTES, "model hash")}
-    mid, cid = r.take(2, "method")
+    (mc,) = r.take(1, "method")
+    mid, cid = mc >> 4, mc & 15
     methods = {v: k for k, v in FILE_METHODS.items()}
     codes = {v: k for k, v in CODE_IDS.items()}
-    if mid not in methods or cid not in codes:
+    if mid not in methods or cid not in codes or (methods[mid] == "dad*") != (codes[cid] == "fixed"):
         raise ValueError(f"corrupted file: unknown method {mid} or code {cid}")
     h["method"], h["code"] = methods[mid], codes[cid]
-    h["depth"] = r.varint("depth", 63)
+    h["depth"] = r.varint("depth", 63) if h["method"] == "dad*" else 0
     h["seed"] = r.varint("seed")
     h["count"] = r.varint("image count", 2**40)
     h["height"], h["width"] = r.varint("height", 2**16), r.varint("width", 2**16)
-    (h["crc_images"],) = struct.unpack("<I", r.take(4, "image checksum"))
-    h["nbits"] = r.varint("latent length", 2**50)
     return h, r, data
 
 
@@ -347,26 +345,22 @@ def decompress(data, model=None):
             raise ValueError(f"wrong model: the file was written with model {h['model'].hex()}, "
                              f"not {model.hash[:2 * HASH_BYTES]} ({model.kind})")
     if (h["height"], h["width"]) != (28, 28):
-        raise ValueError(f"the file holds {h['height']}x{h['width']} images; the models take 28x28")
-    if (h["method"] == "dad*") != (h["code"] == "fixed"):
-        raise ValueError("corrupted file: method and code disagree")
+        raise ValueError(f"corrupted file: it claims {h['height']}x{h['width']} images; the models take 28x28")
     n, d = h["count"], model.latent
-    if n == 0:
-        raise ValueError("corrupted file: no images")
-    latent = r.take((h["nbits"] + 7) // 8, "latent section")
-    rest = data[r.pos : -4]
-    if len(rest) % 4:
-        raise ValueError("corrupted file: the pixel section is not a whole number of 32-bit words")
-    bits = C.unpack(latent)
-    if "1" in bits[h["nbits"] :]:
-        raise ValueError("corrupted file: nonzero padding after the latent codes")
-    bits = bits[: h["nbits"]]
+    rest = r.data[r.pos :]
+    per_code = h["depth"] + 1 if h["method"] == "dad*" else 1
+    if n == 0 or n * d * per_code > 8 * len(rest):
+        raise ValueError(f"corrupted or truncated file: {n} images cannot fit in {len(rest)} bytes")
+    bits = C.unpack(rest)
     z, used = _decode_latents(bits, n, d, h["method"], h["code"], h["depth"], h["seed"])
-    if used != len(bits):
-        raise ValueError(f"corrupted file: {len(bits) - used} latent bits left over")
+    end = (used + 7) // 8
+    if "1" in bits[used : 8 * end]:
+        raise ValueError("corrupted file: nonzero padding after the latent codes")
+    words = rest[end:]
+    if len(words) % 4:
+        raise ValueError("corrupted or truncated file: the pixel section is not a whole number of 32-bit words")
 
-    words = np.frombuffer(rest, dtype="<u4").astype(np.uint32)
-    coder = constriction.stream.stack.AnsCoder(words)
+    coder = constriction.stream.stack.AnsCoder(np.frombuffer(words, dtype="<u4").astype(np.uint32))
     family = constriction.stream.model.Categorical(perfect=False)
     out = np.empty((n, 784), dtype=np.uint8)
     for start in range(0, n, CHUNK):
@@ -376,13 +370,13 @@ def decompress(data, model=None):
             try:
                 out[i] = coder.decode(family, probs[i - start])
             except Exception as e:  # constriction raises on an exhausted or invalid stream
-                raise ValueError(f"corrupted file: pixel stream error at image {i}: {e}") from None
+                raise ValueError(f"corrupted or truncated file: pixel stream error at image {i}: {e}") from None
     if not coder.is_empty():
-        raise ValueError("corrupted file: pixel words left over after the last image")
+        raise ValueError("corrupted or truncated file: the pixel stream does not end where the last image does")
     images = out.reshape(n, 28, 28)
-    if zlib.crc32(images.tobytes()) != h["crc_images"]:
-        raise ValueError("decoded images fail their checksum: the receiver's model computations differ from "
-                         "the sender's, or the file is corrupted")
+    if zlib.crc32(images.tobytes(), zlib.crc32(data[:-4])) != struct.unpack("<I", data[-4:])[0]:
+        raise ValueError("checksum mismatch: the file is corrupted or truncated, or this machine computes the "
+                         "model differently from the sender's")
     return images
 
 
