@@ -287,7 +287,7 @@ def plot(df, path):
     labels, values, colors = [], [], []
     for _, r in codec.iterrows():
         single = r["scope"] == "single"
-        labels.append(r["config"] + (f" (single-image files, first {int(r['images'])})" if single else ""))
+        labels.append(r["config"] + (" (one file per image)" if single else " (one file)"))
         values.append(r["bits_per_pixel"])
         colors.append(("lightsteelblue" if single else "tab:blue") if r["model"] == "vae" else
                       ("navajowhite" if single else "tab:orange"))
@@ -307,7 +307,7 @@ def plot(df, path):
     ax.axvline(1.41, color="k", ls=":", lw=1, label="bits-back ANS, 1-layer VAE (published) 1.41")
     ax.set_xlabel("bits per pixel (MNIST test set, 10,000 images)")
     ax.set_xlim(0, max(values) * 1.12)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
     ax.set_title("Lossless MNIST: VAE latent by REC + pixels by ANS, against general-purpose codecs", fontsize=10)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
