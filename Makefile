@@ -63,7 +63,7 @@ SEED ?= 0
 .PHONY: train-vae
 train-vae:
 	@mkdir -p results
-	@$(PY) -c "import rec_bench.data as d; d.load_mnist()" || { echo "MNIST missing: run make data"; exit 1; }
+	@$(PY) -c "import rec_bench.data as d; d.load_mnist()" 2>/dev/null || { echo "MNIST missing or corrupted: run make data"; exit 1; }
 	$(PY) -m rec_bench.vae.train --kind vae --epochs $(VAE_EPOCHS) --seed $(SEED) > results/train_vae.log 2>&1 & p1=$$!; \
 	$(PY) -m rec_bench.vae.train --kind isokl --epochs $(VAE_EPOCHS) --seed $(SEED) > results/train_isokl.log 2>&1 & p2=$$!; \
 	wait $$p1; s1=$$?; wait $$p2; s2=$$?; tail -n 1 results/train_vae.log results/train_isokl.log; \
