@@ -106,3 +106,23 @@ class _Frozen(dict):
 
     def __hash__(self):
         return hash(tuple(sorted((k, v) for k, v in self.items())))
+
+
+def test_dense_kernel_is_the_plain_ordered_sum():
+    """The receiver's dense layer equals, bit for bit, acc += x[i] * W[i] in order with separate
+    IEEE multiply and add (numpy elementwise): no reassociation and no fused multiply-add, which
+    other machines or BLAS libraries would round differently."""
+    from rec_bench.vae import _kernels as K
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 37)) * (rng.random((3, 37)) < 0.7)
+    w = rng.normal(size=(37, 29))
+    b = rng.normal(size=29)
+    out = K.dense(x, w, b, False)
+    for r in range(3):
+        acc = b.copy()
+        for i in range(37):
+            if x[r, i] != 0.0:
+                acc = acc + x[r, i] * w[i]
+        assert out[r].tobytes() == acc.tobytes()
+    assert np.array_equal(K.dense(x, w, b, True), np.maximum(out, 0.0))
