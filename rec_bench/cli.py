@@ -142,6 +142,13 @@ def _info(a):
     return 0
 
 
+def _add_compression(sub):
+    """``compress`` / ``decompress`` (lossless MNIST with a VAE; rec_bench.compression)."""
+    from .compression import add_subcommands
+
+    add_subcommands(sub)
+
+
 def _parser():
     from . import __version__
 
@@ -176,6 +183,7 @@ def _parser():
     i.add_argument("--json", action="store_true", help="print the whole provenance as JSON")
     i.add_argument("--no-summary", action="store_true")
     i.set_defaults(fn=_info)
+    _add_compression(sub)
     return ap
 
 

@@ -1,0 +1,223 @@
+"""Lossless MNIST codec: round trips on real digits, the file's integrity checks, the IsoKL posterior,
+the rate against the -ELBO, decoding in a fresh process, and the CLI. Uses the committed models and
+the committed first 100 MNIST test digits (tests/data)."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("constriction")
+
+from rec_bench import compression as Z  # noqa: E402
+from rec_bench import data as D  # noqa: E402
+from rec_bench.vae import isokl_scale, load_model  # noqa: E402
+from rec_bench.vae.model import gaussian_kl  # noqa: E402
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+X = D.read_idx(HERE / "data" / "t10k-images-first100-idx3-ubyte")
+LN2 = math.log(2)
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return load_model("vae")
+
+
+@pytest.fixture(scope="module")
+def isokl():
+    return load_model("isokl")
+
+
+def _kappa_bits(m):
+    return m.kappa / LN2
+
+
+CONFIGS = [("vae", "as*", {}), ("vae", "ad*", {}), ("vae", "ad*", {"code": "elias-gamma"}),
+           ("isokl", "ad*", {}), ("isokl", "as*", {}), ("isokl", "dad*", {"depth": 0}),
+           ("isokl", "dad*", {"depth": 3}), ("isokl", "dad*", {"depth": 6})]
+
+
+@pytest.mark.parametrize("kind,method,opts", CONFIGS)
+def test_round_trip_real_digits(kind, method, opts, vae, isokl):
+    m = vae if kind == "vae" else isokl
+    x = X[:40]
+    data = Z.compress(x, m, method, seed=11, **opts)
+    y = Z.decompress(data, m)
+    assert y.dtype == np.uint8 and y.shape == x.shape
+    assert np.array_equal(x, y)
+    assert Z.decompress(data) .tobytes() == x.tobytes()  # the model found from the file's hash
+    h = Z.header_info(data)
+    assert (h["method"], h["count"], h["seed"]) == (method, 40, 11)
+    assert h["model"] == m.hash[:8]
+
+
+def test_single_image_and_2d_input(vae):
+    data = Z.compress(X[7], vae, "ad*")
+    assert np.array_equal(Z.decompress(data, vae), X[7:8])
+
+
+def test_isokl_posterior_has_kl_kappa_in_every_coordinate(isokl):
+    mu, s = isokl.encode(X)
+    kappa = isokl.kappa
+    assert np.all(s < 1.0) and np.all(s > 0.0)
+    assert np.all(mu * mu / 2 < kappa)
+    np.testing.assert_allclose(gaussian_kl(mu, s), kappa, rtol=1e-12, atol=1e-12)
+    # the solver alone, across kappa and up to the means' bound
+    for k in (0.01, 0.7, 2.3, 8.0, 30.0):
+        m = np.sqrt(2 * k) * np.array([0.0, 0.3, -0.9, 0.999, -(1 - 1e-9)])
+        sc = isokl_scale(m, k)
+        assert np.all((sc > 0) & (sc < 1))
+        np.testing.assert_allclose(0.5 * (sc * sc + m * m - 1) - np.log(sc), k, rtol=1e-11, atol=1e-13)
+    with pytest.raises(ValueError, match="mu\\^2 / 2 < kappa"):
+        isokl_scale(np.array([2.0]), 2.0)
+
+
+def test_vae_scales_below_prior_so_dinf_is_finite(vae):
+    mu, s = vae.encode(X)
+    assert np.all(s < 1.0) and np.all(s >= vae.config["s_min"])
+    dinf = -np.log(s) + mu * mu / (2 * (1 - s * s))
+    assert np.all(np.isfinite(dinf))
+
+
+def test_file_size_near_the_elbo(vae, isokl):
+    """On the 100 committed digits: one file costs the -ELBO plus small REC/ANS overheads."""
+    for m, method, opts, lo, hi in ((vae, "ad*", {}, 0.0, 0.08),
+                                    (isokl, "dad*", {"depth": round(_kappa_bits(isokl))}, -0.01, 0.05)):
+        ref = m.elbo(X, samples=16, seed=1)["nelbo_bits"].mean()
+        _, st = Z.compress_with_stats(X, m, method, 0, **opts)
+        over = st.total_bits / len(X) / ref - 1
+        assert lo < over < hi, (m.kind, method, over)
+        assert st.total_bits == st.latent_bits + st.pixel_bits + st.header_bits
+        assert st.header_bits < 200
+
+
+def _flip(data, pos, bit=0):
+    b = bytearray(data)
+    b[pos] ^= 1 << bit
+    return bytes(b)
+
+
+def test_corrupted_truncated_and_wrong_model_files(vae, isokl):
+    data = Z.compress(X[:10], vae, "ad*", seed=3)
+    for pos in (0, 2, 3, 7, 9, 14, 20, len(data) // 2, len(data) - 9, len(data) - 1):
+        with pytest.raises(ValueError):
+            Z.decompress(_flip(data, pos, pos % 8), vae)
+    for cut in (1, 3, 4, 5, 30, len(data) - 1):
+        with pytest.raises(ValueError, match="truncated|checksum|magic"):
+            Z.decompress(data[:cut], vae)
+    with pytest.raises(ValueError, match="wrong model"):
+        Z.decompress(data, isokl)
+    with pytest.raises(ValueError, match="bad magic"):
+        Z.decompress(b"PK\x03\x04" + data[4:], vae)
+    with pytest.raises(ValueError, match="bytes"):
+        Z.decompress("not bytes", vae)
+
+
+def _with_crc(body, images):
+    import struct
+    import zlib
+
+    return body + struct.pack("<I", zlib.crc32(images.tobytes(), zlib.crc32(body)))
+
+
+def test_damage_behind_a_valid_checksum_is_still_caught(vae):
+    """Damage whose file checksum was recomputed (for the original images) is still an error."""
+    x = X[:10]
+    data = Z.compress(x, vae, "ad*", seed=3)
+    body = data[:-4]
+    assert _with_crc(body, x) == data
+    _, r, _ = Z.read_header(data)
+    for pos in (r.pos + 2, len(body) // 2, len(body) - 20, len(body) - 1):  # latent bits, pixel words
+        with pytest.raises(ValueError, match="checksum|corrupted"):
+            Z.decompress(_with_crc(_flip(body, pos, 5), x), vae)
+    with pytest.raises(ValueError, match="corrupted|checksum"):
+        Z.decompress(_with_crc(body + b"\x01\x00\x00\x00", x), vae)
+
+
+def test_receiver_computing_another_model_is_caught(vae):
+    """A receiver whose tables differ (say another machine's arithmetic) gets an error, not wrong images."""
+    from rec_bench.vae import Model
+
+    data = Z.compress(X[:10], vae, "ad*", seed=3)
+    params = {k: v.copy() for k, v in vae.params.items()}
+    params["dec_b2"] = params["dec_b2"] + 1e-3
+    other = Model(vae.config, params, hash=vae.hash)  # claims the same hash
+    with pytest.raises(ValueError, match="checksum|corrupted"):
+        Z.decompress(data, other)
+
+
+def test_bad_input_is_a_clear_error(vae):
+    with pytest.raises(ValueError, match="shape"):
+        Z.compress(np.zeros((2, 28, 27), np.uint8), vae)
+    with pytest.raises(ValueError, match="dtype float"):
+        Z.compress(X[:2].astype(np.float32), vae)
+    with pytest.raises(ValueError, match="0..255"):
+        Z.compress(X[:2].astype(np.int32) + 200, vae)
+    with pytest.raises(ValueError, match="no images"):
+        Z.compress(np.zeros((0, 28, 28), np.uint8), vae)
+    with pytest.raises(ValueError, match="depth"):
+        Z.compress(X[:2], vae, "dad*")
+    with pytest.raises(ValueError, match="not available for images"):
+        Z.compress(X[:2], vae, "rs")
+    with pytest.raises(ValueError, match="unknown option"):
+        Z.compress(X[:2], vae, "ad*", bits=3)
+    with pytest.raises(ValueError, match="seed"):
+        Z.compress(X[:2], vae, "ad*", seed=-1)
+    # int arrays within range are accepted and match the uint8 result
+    assert Z.compress(X[:2].astype(np.int64), vae) == Z.compress(X[:2], vae)
+
+
+FRESH = """
+import sys, numpy as np
+from rec_bench import compression as Z
+data = open(sys.argv[1], "rb").read()
+x = Z.decompress(data)
+np.save(sys.argv[2], x)
+"""
+
+
+def test_decodes_in_a_fresh_process(tmp_path, isokl):
+    x = X[:30]
+    data = Z.compress(x, isokl, "dad*", seed=9, depth=3)
+    (tmp_path / "f.rbz").write_bytes(data)
+    subprocess.run([sys.executable, "-c", FRESH, str(tmp_path / "f.rbz"), str(tmp_path / "out.npy")],
+                   check=True, cwd=ROOT, timeout=300)
+    assert np.array_equal(np.load(tmp_path / "out.npy"), x)
+
+
+def test_cli_npy_and_png(tmp_path):
+    from PIL import Image
+
+    from rec_bench.cli import main
+
+    np.save(tmp_path / "in.npy", X[:5])
+    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "a.rbz"), "--method", "as*"]) == 0
+    assert main(["decompress", str(tmp_path / "a.rbz"), "-o", str(tmp_path / "out.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "out.npy"), X[:5])
+    pngs = []
+    for i in range(3):
+        Image.fromarray(X[i], mode="L").save(tmp_path / f"d{i}.png")
+        pngs.append(str(tmp_path / f"d{i}.png"))
+    assert main(["compress", *pngs, "-o", str(tmp_path / "b.rbz"), "--model", "isokl", "--method", "dad*",
+                 "--depth", "3"]) == 0
+    assert main(["decompress", str(tmp_path / "b.rbz"), "-o", str(tmp_path / "pngs")]) == 0
+    back = [np.asarray(Image.open(p)) for p in sorted((tmp_path / "pngs").glob("*.png"))]
+    assert np.array_equal(np.stack(back), X[:3])
+    (tmp_path / "bad.rbz").write_bytes(b"RBVZ\x01garbage")
+    assert main(["decompress", str(tmp_path / "bad.rbz"), "-o", str(tmp_path / "x.npy")]) == 2
+    Image.fromarray(np.zeros((28, 28, 3), np.uint8)).save(tmp_path / "rgb.png")
+    assert main(["compress", str(tmp_path / "rgb.png"), "-o", str(tmp_path / "c.rbz")]) == 2
+
+
+def test_committed_weights_have_provenance(vae, isokl):
+    for m in (vae, isokl):
+        p = m.provenance
+        assert p["model_hash"] == m.hash
+        assert p["data_sha256"] == "c65580678af93f1ea48c2c0d01d543ec89307c6b8a0eb7ca542d7c18c5f4c681"
+        assert p["test_elbo"]["images"] == 10000 and p["test_elbo"]["nelbo_bits_se"] > 0
+        assert Path(m.path).stat().st_size < 8 * 2**20
