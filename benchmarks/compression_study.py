@@ -52,9 +52,13 @@ def configurations(kappa_bits):
         ("VAE + AS*", "vae", "as*", {}),
         ("VAE + AD*", "vae", "ad*", {}),
         ("VAE + AD* (Elias gamma)", "vae", "ad*", {"code": "elias-gamma"}),
+        ("VAE + AD* (model index)", "vae", "ad*", {"code": "model"}),
         ("IsoKL + AD*", "isokl", "ad*", {}),
+        ("IsoKL + AD* (model index)", "isokl", "ad*", {"code": "model"}),
     ]
     out += [(f"IsoKL + DAD* D={d}", "isokl", "dad*", {"depth": d}) for d in depths]
+    out += [(f"IsoKL + DAD* D={d} (model index)", "isokl", "dad*", {"depth": d, "code": "model"})
+            for d in depths if d >= 2]
     return out
 
 
@@ -198,9 +202,10 @@ def run(a, log=print):
     if a.single:
         best_dad = min((r for r in rows if r["section"] == "codec" and r["method"] == "dad*"),
                        key=lambda r: r["bits_per_image"])
+        best_opts = {"depth": best_dad["depth"], **({"code": "model"} if best_dad["code"] == "model" else {})}
         log(f"single-image files (first {a.single} images):")
         for label, k, method, opts in [("VAE + AD*", "vae", "ad*", {}),
-                                       (best_dad["config"], "isokl", "dad*", {"depth": best_dad["depth"]})]:
+                                       (best_dad["config"], "isokl", "dad*", best_opts)]:
             xs = x[: a.single]
             sizes = np.array([8 * len(Z.compress(xs[i], models[k], method, a.seed, **opts)) for i in range(len(xs))])
             ref = float(np.mean(models[k].elbo(xs, samples=a.samples, seed=a.seed)["nelbo_bits"]))

@@ -14,27 +14,29 @@ File format (version 1), all integers unsigned, varint = LEB128:
     version    1 byte   1
     model      4 bytes  first 4 bytes of the SHA-256 of the model's config and float64 weights
     method     1 byte   16 * method + code; method 1 = as*, 2 = ad*, 3 = dad*;
-                        code 0 = elias-gamma, 1 = elias-delta, 2 = fixed (dad*)
+                        code 0 = elias-gamma, 1 = elias-delta, 2 = fixed (dad*), 3 = model
     depth      varint   DAD*'s tree depth D (present for dad* only)
     seed       varint   the shared seed (< 2^64)
     count      varint   number of images n
     height     varint   28
     width      varint   28
-    latents    the n x d coordinates' codes concatenated, image by image, coordinate by
-               coordinate (self-delimiting), zero-padded once to a whole byte
+    latent     varint   length in bytes of the latent section
+    latents    one rec_bench.streams stream of the n latent vectors (image i is vector i, seed
+               message_seed(seed, i); its coordinate j has seed coordinate_seed(message_seed(seed,
+               i), j)): the coordinates' codes back to back, padded once; with code = model the
+               stream of the index model (each node's depth entropy coded with the model's
+               committed depth table for the method, the path bits as uniform symbols)
     pixels     4 * k bytes: the ANS coder's 32-bit words (little-endian)
     crc        4 bytes  CRC-32 of everything before it followed by the images' raw bytes
 
 The one checksum covers the file and the decoded images, so it catches a damaged or truncated
 file and also a receiver whose model computations differ from the sender's; it is checked after
-decoding, behind the structural checks (magic, version, model hash, field ranges, zero padding, no
-bits or words left over). About 130 bits per file.
+decoding, behind the structural checks (magic, version, model hash, field ranges, the latent
+stream's own checks, no words left over). About 110 bits per file.
 
-Each coordinate's code is the method's code of its search's index (Elias delta or gamma of the
-heap index for AS*/AD*, D + 1 bits for DAD*): universal codes are prefix-free, so the decoder reads
-coordinate i's code where coordinate i - 1's ended. Coordinate j of image i uses the seed
-``mix(mix(mix(seed ^ LATENT_DOMAIN) + i) + j)`` (64-bit wrap-around, ``mix`` the SplitMix64
-finaliser of ``rec_bench.randomness``).
+The depth tables of ``code="model"`` (``<model>.index.json`` beside the weights, built by
+``python -m rec_bench.vae.index_tables`` from training images) carry the weights' hash and are
+used only with that model.
 
 A corrupted or truncated file, or one written with another model, raises ValueError. Decoding
 recomputes the pixel probabilities with the model's fixed-order kernels (``rec_bench.vae``), so
@@ -314,7 +316,9 @@ def read_header(data):
     h["seed"] = r.varint("seed")
     h["count"] = r.varint("image count", 2**40)
     h["height"], h["width"] = r.varint("height", 2**16), r.varint("width", 2**16)
-    h["latent_bytes"] = r.varint("latent section length", len(data) + 1)
+    h["latent_bytes"] = r.varint("latent section length")
+    if h["latent_bytes"] > len(data) - r.pos - 4:
+        raise ValueError(f"truncated or corrupted file: a latent section of {h['latent_bytes']} bytes cannot fit")
     return h, r, data
 
 
@@ -472,5 +476,3 @@ def _guard(fn):
 
     return run
 
-
-assert set(FILE_METHODS) <= set(METHODS)

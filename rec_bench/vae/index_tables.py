@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-N_IMAGES = 5000
+N_IMAGES = 20_000
 METHODS = (("as*", None), ("ad*", None), *(("dad*", d) for d in range(2, 9)))
 _CACHE = {}
 
