@@ -55,7 +55,7 @@ def options(method, shape, rng):
     return {}
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc"])
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc", "gprs", "gprs-dyadic"])
 @SETTINGS(40)
 @given(
     family=st.sampled_from(["normal", "laplace", "triangular"]),
@@ -267,7 +267,7 @@ def models(draw):
     return IndexModel(w)
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs"])
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "gprs-dyadic"])
 @SETTINGS(40)
 @given(model=models(), draw=st.integers(0, 2**32 - 1), seed=st.integers(0, 2**64 - 1),
        escape=st.sampled_from(["elias-delta", "elias-gamma"]))
@@ -375,7 +375,7 @@ def test_truncated_and_extended_model_streams_raise():
         dec.finish()
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "orc"])
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "orc", "gprs-dyadic"])
 @SETTINGS(150)
 @given(data=st.binary(max_size=24), seed=st.integers(0, 2**64 - 1), d=st.integers(1, 12),
        model=st.booleans())
