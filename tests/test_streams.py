@@ -261,10 +261,24 @@ def test_streams_of_fixed_length_methods_with_per_vector_options():
 @st.composite
 def models(draw):
     k = draw(st.integers(1, 8))
-    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=k + 1, max_size=k + 1))
+    # no subnormal weights: see test_an_index_model_of_subnormal_weights_is_refused_when_built_or_works
+    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=k + 1, max_size=k + 1))
     if sum(w) == 0:
         w[0] = 1.0
     return IndexModel(w)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="known bug: IndexModel accepts weights whose sum is subnormal, which constriction's "
+                          "Categorical then refuses ('not normalizable') at the first encode")
+def test_an_index_model_of_subnormal_weights_is_refused_when_built_or_works():
+    try:
+        model = IndexModel([5e-324, 0.0])
+    except ValueError:
+        return  # refused where it is built: fine
+    q, p = rb.Normal([0.3], 0.5), rb.Normal(0.0, 1.0)
+    code = encode_vector(q, p, "ad*", 0, index_model=model)
+    assert np.array_equal(decode_vector(code, p), code.sample)
 
 
 @pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "gprs-dyadic"])
