@@ -121,6 +121,12 @@ _REGISTRY = (
     Method("gprs-global", True, EXPONENTIAL, "global greedy Poisson rejection sampling: the first point "
            "under the graph of the stretch function", "Flamich 2023", runners.list_runner(gprs.gprs_global, False),
            runners.candidate_decoder, "candidate", "global GPRS", "#fbafe4", "<", requires=GPRS_FUNCTIONS),
+    Method("gprs-dyadic", True, KL_LINEAR, "dyadic greedy Poisson rejection sampling: the interval is halved "
+           "at P's median once the half away from the ratio's mode is dead; the heap index is 1, Elias gamma "
+           "of the arrival number, then the node's path (a target whose ratio peaks exactly at a node's "
+           "median stays in that node, at global GPRS's cost)", "Flamich 2023",
+           runners.gprs_dyadic_runner, runners.gprs_dyadic_decoder, "heap", "dyadic GPRS", "#882255", "*",
+           requires=GPRS_FUNCTIONS),
 )
 
 METHODS = {}

@@ -24,9 +24,7 @@ from rec_bench.search import gprs, lists
 N = 20_000
 ALPHA = 1e-3
 LN2 = math.log(2.0)
-ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "gprs_figure2"
-if not ANCHORS.exists():
-    ANCHORS = Path("/work/shared/anchors/gprs_figure2")
+ANCHORS = Path(rb.__file__).resolve().parent / "tables" / "anchors" / "gprs_figure2"  # vendored, MIT
 
 FAMILIES = {
     "normal": (rb.Normal(0.8, 0.45), rb.Normal(0.2, 1.3)),
@@ -245,6 +243,16 @@ def test_dyadic_gprs_samples_q(pair):
     assert ks(gprs.DYADIC, *pair, np.arange(N) + 2 * 10**6) > ALPHA
 
 
+@pytest.mark.parametrize("family", ["normal", "triangular-edge"])
+def test_registered_dyadic_gprs_samples_q(family):
+    """The registry's "gprs-dyadic" (runner, heap index, simulate) on the two families the kernel
+    test above does not cover, with the same check that rejects a slightly wrong sampler."""
+    q, p = FAMILIES[family]
+    df = rb.simulate("gprs-dyadic", q, p, np.arange(N) + 8 * 10**6)
+    assert not df.censored.any()
+    assert stats.kstest(df["sample"].to_numpy(), q.scipy().cdf).pvalue > ALPHA
+
+
 def test_pooled_samples_are_exact_across_a_gaussian_channel():
     q, p = rb.gaussian_channel(6, N, seed=3)
     _, x, _ = run(gprs.SPLIT, q, p, np.arange(N))
@@ -330,7 +338,6 @@ def anchor(name):
     return pd.read_csv(ANCHORS / name)
 
 
-@pytest.mark.skipif(not ANCHORS.exists(), reason="published anchors not available")
 @pytest.mark.parametrize("mi", [1.8, 2.65, 5.2, 8.6, 12.0])
 def test_split_gprs_steps_match_the_published_channel_runs(mi):
     """Mean steps on the Gaussian channel against Flamich (2023), Figure 2 (MIT licence).
@@ -398,3 +405,38 @@ def test_a_search_stopped_by_its_budget_is_censored(variant):
     censored = status == gprs.CENSORED
     assert censored.any() and (status[~censored] == gprs.OK).all()
     assert np.isnan(z[censored]).all() and (nbits[censored] == -1).all() and (steps <= 1).all()
+
+
+def gamma_bits(j):
+    return "0" * (j.bit_length() - 1) + format(j, "b")
+
+
+@pytest.mark.parametrize("pair", [FAMILIES["laplace"], rb.fixed_kl(2, 30), (rb.Normal(0.0, 0.2), rb.Normal(0.0, 1.0))])
+def test_registered_dyadic_code_is_gamma_of_the_arrival_then_the_path(pair):
+    """rb.encode's heap index for "gprs-dyadic" is 1, gamma(j), path, from the kernel's own (path, j);
+    it decodes bit for bit. The centred normal's ratio peaks at the root's median: paths stay empty
+    and j carries the code."""
+    q, p = pair
+    fam, prm = row(q, p)
+    ws = gprs.new_path(1)
+    js = []
+    for seed in range(150):
+        status, _, _, z, ws, depth, j = gprs.gprs_dyadic(fam, prm, np.uint64(seed), 10**6, ws)
+        assert status == gprs.OK
+        code = rb.encode(q, p, "gprs-dyadic", seed)
+        expected = "1" + gamma_bits(int(j)) + "".join(map(str, ws[:depth]))
+        assert format(code.index, "b") == expected
+        assert code.bitstring == rb.codes.EliasDelta().encode(code.index)
+        assert rb.decode(code.bits, p, "gprs-dyadic", seed) == code.sample
+        js.append(j)
+    assert max(js) > 1
+
+
+@pytest.mark.parametrize("path", ["", "0", "000", "001", "0001", "0011", "0" * 70 + "1" + "0" * 70])
+def test_a_malformed_gamma_prefix_is_refused(path):
+    """A heap index whose bits after the leading 1 do not start with a whole Elias-gamma code (or
+    whose arrival number is past 2^61) names no code of gprs-dyadic: ValueError, never a crash."""
+    p = rb.Normal(0.0, 1.0)
+    bits = rb.codes.EliasDelta().encode(int("1" + path, 2))
+    with pytest.raises(ValueError, match="corrupted code"):
+        rb.decode(rb.codes.pack(bits), p, "gprs-dyadic", 3)

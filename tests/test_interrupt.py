@@ -18,6 +18,8 @@ CASES = {
     "orc message": 'rb.encode(q, p, "orc", 0, bits=36, max_steps=2**40)',
     # one rejection-sampling message at D_inf = 40 bits (about 2^40 steps)
     "rs message": 'rb.simulate("rs", *rb.fixed_kl(2, 40), [0], max_steps=2**40)',
+    # one dyadic GPRS message whose ratio peaks at the root's median: global GPRS's 2^30 steps
+    "gprs-dyadic message": 'rb.simulate("gprs-dyadic", rb.Normal(0.0, 2.0**-30), p, [0], max_steps=2**40)',
     # many short AD* messages in one compiled batch (minutes)
     "large simulate": 'rb.simulate("ad*", *rb.fixed_kl(2, 30), np.arange(50_000_000))',
 }

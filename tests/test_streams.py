@@ -55,7 +55,7 @@ def options(method, shape, rng):
     return {}
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc"])
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "orc", "mrc", "gprs", "gprs-dyadic"])
 @SETTINGS(40)
 @given(
     family=st.sampled_from(["normal", "laplace", "triangular"]),
@@ -261,13 +261,27 @@ def test_streams_of_fixed_length_methods_with_per_vector_options():
 @st.composite
 def models(draw):
     k = draw(st.integers(1, 8))
-    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=k + 1, max_size=k + 1))
+    # no subnormal weights: see test_an_index_model_of_subnormal_weights_is_refused_when_built_or_works
+    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=k + 1, max_size=k + 1))
     if sum(w) == 0:
         w[0] = 1.0
     return IndexModel(w)
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs"])
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="known bug: IndexModel accepts weights whose sum is subnormal, which constriction's "
+                          "Categorical then refuses ('not normalizable') at the first encode")
+def test_an_index_model_of_subnormal_weights_is_refused_when_built_or_works():
+    try:
+        model = IndexModel([5e-324, 0.0])
+    except ValueError:
+        return  # refused where it is built: fine
+    q, p = rb.Normal([0.3], 0.5), rb.Normal(0.0, 1.0)
+    code = encode_vector(q, p, "ad*", 0, index_model=model)
+    assert np.array_equal(decode_vector(code, p), code.sample)
+
+
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "rs", "gprs-dyadic"])
 @SETTINGS(40)
 @given(model=models(), draw=st.integers(0, 2**32 - 1), seed=st.integers(0, 2**64 - 1),
        escape=st.sampled_from(["elias-delta", "elias-gamma"]))
@@ -375,7 +389,7 @@ def test_truncated_and_extended_model_streams_raise():
         dec.finish()
 
 
-@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "orc"])
+@pytest.mark.parametrize("method", ["as*", "ad*", "dad*", "pfr", "orc", "gprs-dyadic"])
 @SETTINGS(150)
 @given(data=st.binary(max_size=24), seed=st.integers(0, 2**64 - 1), d=st.integers(1, 12),
        model=st.booleans())

@@ -58,7 +58,8 @@ def _runtime(df, xcol, xlabel, family=None, construction=None, methods=None, tit
         budget = st.loc[st["method"].isin(expo), "max_steps"].max()
         if xcol != "grid_info":
             xe = np.linspace(st[xcol].min(), min(st[xcol].max(), np.log2(budget) + 3), 200)
-            ax1.plot(xe, 2.0**xe, ":", color="k", lw=1.4, label=r"$2^{D_\infty}$ (mean of RS and PFR)")
+            ax1.plot(xe, 2.0**xe, ":", color="k", lw=1.4,
+                     label=r"$2^{D_\infty}$ (mean of " + ", ".join(METHOD_LABELS[m] for m in expo) + ")")
         ax1.axhline(budget, color="0.3", ls="-.", lw=0.9, label=f"step budget {int(budget):,}")
     ax1.set_yscale("log", base=2)
     ymax = max(st["mean"].max(), st["max_steps"].max() if expo else 1)
@@ -89,10 +90,25 @@ def _runtime(df, xcol, xlabel, family=None, construction=None, methods=None, tit
     return fig
 
 
+def _one_kl(df, family=None, construction=None, methods=None, kl=None):
+    """The rows at one fixed KL: ``kl`` (bits) when given; a table whose fixed-KL rows hold several
+    KLs must name one, as their series would otherwise run together."""
+    df = _filter(df, family, construction, methods)
+    kls = sorted(df["grid_kl"].dropna().unique())
+    if kl is not None:
+        df = df[np.isclose(df["grid_kl"], kl)]
+        if df.empty:
+            raise ValueError(f"no rows at kl = {kl:g} bits; the table holds KL {', '.join(f'{k:g}' for k in kls)} bits")
+    elif len(kls) > 1:
+        raise ValueError(f"the table holds fixed-KL rows at KL {', '.join(f'{k:g}' for k in kls)} bits; "
+                         "choose one with kl=")
+    return df
+
+
 @register("runtime_vs_dinf", "steps against D_inf: A* fits (linear axes) and all methods against 2^D_inf",
-          select=_filter)
-def runtime_vs_dinf(df, family=None, construction=None, methods=None):
-    df = _filter(df, family, construction)
+          select=_one_kl)
+def runtime_vs_dinf(df, family=None, construction=None, methods=None, kl=None):
+    df = _one_kl(df, family, construction, kl=kl)
     xcol, xlabel = x_column(df)
     if xcol == "grid_info":
         xcol, xlabel = "dinf", r"mean $D_\infty$ over messages (bits)"

@@ -9,6 +9,7 @@ the censored fraction. Codelength statistics use uncensored rows only.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import methods as M
 
@@ -74,13 +75,14 @@ def censoring_onset(stats, method, xcol):
 
 def summary_text(df):
     lines = []
-    for (cons, fam), part in df.groupby(["construction", "family"], sort=False):
+    for (cons, fam, kl), part in df.groupby(["construction", "family", "grid_kl"], sort=False, dropna=False):
         xcol, _ = x_column(part)
         st = cell_stats(part, "steps")
         cl = cell_stats(part, "nbits")
         st["nbits_minus_kl"] = cl["excess_mean"].to_numpy()
         st["x"] = st[xcol]
-        lines.append(f"  [{cons}, {fam}, x = {xcol}]")
+        at = "" if pd.isna(kl) or cons != "fixed_kl" else f", KL = {kl:g} bits"
+        lines.append(f"  [{cons}, {fam}{at}, x = {xcol}]")
         tab = st[["method", "code_bits", "x", "n", "censored", "mean", "median", "kl", "nbits_minus_kl"]].rename(
             columns={"mean": "steps_mean", "median": "steps_median", "kl": "kl_mean"})
         lines.append("    " + tab.to_string(index=False, float_format=lambda v: f"{v:.4g}").replace("\n", "\n    "))

@@ -461,7 +461,12 @@ def gprs_dyadic(fam, prm, seed, max_steps, path):
     j = 0
     steps = 0
     drawn = 0
+    polled = 0
     while steps < max_steps:
+        if steps - polled >= POLL:
+            polled = steps
+            if interrupted():
+                return INTERRUPTED, steps, drawn, math.nan, path, depth, j
         # descend while the half away from the mode is dead
         while log_t > NINF and steps < max_steps:
             zm, lfm, lsm = median_between(fam, lfa, lsa, lfb, lsb)

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from ..codes import bit_length
-from . import OK, gprs, lists, tree
+from . import EMPTY_REGION, OK, gprs, lists, tree
 
 
 def tree_runner(rule, depth_limited):
@@ -72,6 +72,33 @@ def gprs_runner(fam, prm, seed, max_steps, option, ws):
     return status, steps, drawn, z, depth + 1, tree.log2_heap_index(ws, depth), np.int64(depth), ws
 
 
+@njit(inline="always")
+def gprs_dyadic_runner(fam, prm, seed, max_steps, option, ws):
+    """Dyadic GPRS. Its code is a node path and an arrival number j >= 1; both go into one heap
+    index, 1 followed by the Elias-gamma bits of j and then the path bits, laid into the tree
+    workspace as a chain of nodes as for split GPRS. ``gprs_dyadic_decoder`` parses them back."""
+    status, steps, drawn, z, path, depth, j = gprs.gprs_dyadic(fam, prm, seed, max_steps, np.empty(64, np.uint8))
+    if status != OK:
+        return status, steps, drawn, z, 0, math.nan, 0, ws
+    nj = bit_length(j)
+    head = 2 * nj - 1  # gamma(j): nj - 1 zeros, then j's nj bits, most significant first
+    n = head + depth
+    ws = tree.reserve(ws, n + 1)
+    link, dep = ws[1], ws[2]
+    link[0] = -1
+    dep[0] = 0
+    for i in range(n):
+        if i < nj - 1:
+            bit = 0
+        elif i < head:
+            bit = (j >> (head - 1 - i)) & 1
+        else:
+            bit = path[i - head]
+        link[i + 1] = 2 * i + bit
+        dep[i + 1] = i + 1
+    return status, steps, drawn, z, n + 1, tree.log2_heap_index(ws, n), np.int64(n), ws
+
+
 # Decoders: ``decode(fam, seed, path, index) -> (status, z)`` rebuild a method's sample from P and
 # the seed alone: heap-index methods from the path bits (uint8, root first), candidate methods from
 # the 1-based candidate index (the other argument is ignored).
@@ -96,3 +123,20 @@ def candidate_decoder(fam, seed, path, index):
 def gprs_decoder(fam, seed, path, index):
     """Walk split-on-sample GPRS's path, regenerating each step's sample to split."""
     return gprs.gprs_decode_walk(fam, seed, path)
+
+
+@njit(inline="always")
+def gprs_dyadic_decoder(fam, seed, path, index):
+    """Parse gamma(j) from the front of the path bits, then walk the rest of the path with AD*'s
+    medians and draw arrival j of that node. A malformed gamma prefix (no 1 bit, too few bits for j,
+    or j past 2^61) is EMPTY_REGION: no search produces it."""
+    n = path.shape[0]
+    zeros = 0
+    while zeros < n and path[zeros] == 0:
+        zeros += 1
+    if zeros > 60 or 2 * zeros + 1 > n:
+        return EMPTY_REGION, math.nan
+    j = 0
+    for i in range(zeros, 2 * zeros + 1):
+        j = (j << 1) | np.int64(path[i])
+    return gprs.gprs_dyadic_decode(fam, seed, path[2 * zeros + 1:], j)
