@@ -259,6 +259,9 @@ class IndexModel:
         w = np.array(weights, dtype=np.float64).ravel()
         if w.size < 2 or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
             raise ValueError("an index model needs at least 2 finite non-negative weights with a positive sum")
+        if w.sum() < np.finfo(np.float64).tiny:  # constriction cannot normalise a subnormal total
+            raise ValueError(f"an index model's weights must sum to a normal float64 (>= 2.2e-308), got "
+                             f"{w.sum():g}: scale them up")
         self.weights = w
         self.probabilities = w / w.sum()
         self._cost = -np.log2(np.maximum(self.probabilities, 2.0**-24))  # bits per symbol
