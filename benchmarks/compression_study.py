@@ -313,10 +313,10 @@ def plot(df, path):
     ax.set_xlabel("bits per pixel (MNIST test set, 10,000 images)")
     ax.set_xlim(0, max(values) * 1.12)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
-    ax.set_title("Lossless MNIST: VAE latent by REC + pixels by ANS, against general-purpose codecs", fontsize=10)
+    ax.set_title("Lossless MNIST: VAE latent by REC + pixels by ANS,\nagainst general-purpose codecs", fontsize=10)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 
