@@ -454,7 +454,8 @@ def add_subcommands(sub):
     c.add_argument("--model", default="vae", help="vae, isokl or a weights .npz (default: vae)")
     c.add_argument("--method", default="ad*", choices=sorted(FILE_METHODS), help="latent REC method (default ad*)")
     c.add_argument("--depth", type=int, help="DAD* depth D")
-    c.add_argument("--code", choices=["elias-delta", "elias-gamma"], help="index code of as*/ad*")
+    c.add_argument("--code", choices=["elias-delta", "elias-gamma", "model"],
+                   help="index code: elias-delta (default), elias-gamma (as*/ad*) or model (the model's depth table)")
     c.add_argument("--seed", type=int, default=0, help="shared seed (default 0)")
     c.set_defaults(fn=_guard(cli_compress))
     d = sub.add_parser("decompress", help="decompress a file written by rec-bench compress")
