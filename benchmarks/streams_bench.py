@@ -75,7 +75,8 @@ def speed(pool, repeats):
 
         def core_encode(item):
             pair, j = item
-            V.encode(setup.method.id, pair.family, pair.params, pair.loc, pair.scale, j, D, 2**22,
+            m = setup.method
+            V.encode(m.id, m.tree, m.index_offset, pair.family, pair.params, pair.loc, pair.scale, j, D, 2**22,
                      setup.option, setup.width, setup.code, np.zeros(64, np.uint8), 0, ws)
 
         rows.append((method, "  compiled encode alone", *_median_us(core_encode, pairs, repeats)))
@@ -84,8 +85,9 @@ def speed(pool, repeats):
 
         def core_decode(item):
             buf, j = item
-            V.decode(setup.method.id, fam, loc, scale, j, D, setup.width, setup.code, S._NO_DEPTHS, buf,
-                     0, 8 * buf.size)
+            m = setup.method
+            V.decode(m.id, m.tree, m.index_offset, fam, loc, scale, j, D, setup.width, setup.code, S._NO_DEPTHS,
+                     buf, 0, 8 * buf.size)
 
         rows.append((method, "  compiled decode alone", *_median_us(core_decode, bufs, repeats)))
     mcodes = [(S.encode_vector(q, p_, "ad*", j, index_model=model).bits, j) for (q, p_), j in vectors]
