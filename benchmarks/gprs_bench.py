@@ -1,12 +1,12 @@
 """Greedy Poisson rejection sampling against A* coding: `python benchmarks/gprs_bench.py`.
 
-1. Speed: ns per step and us per message of split-on-sample GPRS (rec_bench.search.gprs.run_batch)
-   and of AD* (rec_bench.search.batch.run_batch, method AD) at KL = 2 bits (Normal target against
+1. Speed: ns per step and us per message of split-on-sample GPRS and of AD*, each through the
+   registry's compiled batch (rec_bench.search.batch.run_batch, as simulate runs it) at KL = 2 bits (Normal target against
    N(0, 1), rec_bench.fixed_kl) and D_inf = 10, 30, 60 bits. Both run all messages inside one
    compiled call; median of REPEATS timed runs after a warm-up.
-2. Steps and bits: mean steps and mean code length (Elias delta: of the heap index for gprs, AS*
-   and AD*; of the candidate index for gprs-global; of the heap index then the arrival index for
-   gprs-dyadic) at KL = 2 bits and D_inf = 10, 30, 60 bits (gprs-global at 10 bits only: 2^D_inf
+2. Steps and bits (rec_bench.simulate): mean steps and mean code length (Elias delta of the heap
+   index for gprs, AS* and AD*; of the candidate index for gprs-global; of the heap index
+   1.gamma(j).path for gprs-dyadic) at KL = 2 bits and D_inf = 10, 30, 60 bits (gprs-global at 10 bits only: 2^D_inf
    steps) and on the Gaussian channel (rec_bench.gaussian_channel) at I = 2 and 8 bits, where
    gprs-global runs under a budget of 10^6 steps (E[e^D_inf] over the channel's messages is
    infinite); its censored messages are counted, and left out of its means.
@@ -21,7 +21,7 @@ import numpy as np
 
 import rec_bench as rb
 from rec_bench.pairs import resolve
-from rec_bench.search import batch, gprs
+from rec_bench.search import batch
 
 KL_BITS = 2.0
 DINFS = (10.0, 30.0, 60.0)
@@ -30,23 +30,15 @@ GLOBAL_BUDGET = 10**6
 REPEATS = 5
 
 
-def time_split(pair, seeds):
-    gprs.run_batch(gprs.SPLIT, pair.family, pair.params[:8], seeds[:8], 10**6)
-    best = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        _, steps, _, _, _, _ = gprs.run_batch(gprs.SPLIT, pair.family, pair.params, seeds, 10**6)
-        best.append(time.perf_counter() - t0)
-    return float(np.median(best)), int(steps.sum())
-
-
-def time_ad(pair, seeds):
+def time_method(method, pair, seeds):
+    """Median wall time of one compiled batch of ``method`` (the registry's dispatch, as simulate runs it)."""
+    m = rb.METHODS[method]
     args = (pair.loc, pair.scale)
-    batch.run_batch(batch.AD, pair.family, pair.params[:8], *(a[:8] for a in args), seeds[:8], 10**6, 0, 1, 0)
+    batch.run_batch(m.id, pair.family, pair.params[:8], *(a[:8] for a in args), seeds[:8], 10**6, 0, 1, 0)
     best = []
     for _ in range(REPEATS):
         t0 = time.perf_counter()
-        _, steps, _, _, _, _ = batch.run_batch(batch.AD, pair.family, pair.params, *args, seeds, 10**6, 0, 1, 0)
+        _, _, steps, _, _, _, _ = batch.run_batch(m.id, pair.family, pair.params, *args, seeds, 10**6, 0, 1, 0)
         best.append(time.perf_counter() - t0)
     return float(np.median(best)), int(steps.sum())
 
@@ -58,21 +50,15 @@ def speed(n):
     for d in DINFS:
         q, p = rb.fixed_kl(KL_BITS, d)
         pair = resolve(q, p, (n,))
-        for name, timer in (("gprs", time_split), ("ad*", time_ad)):
-            t, steps = timer(pair, seeds)
+        for name in ("gprs", "ad*"):
+            t, steps = time_method(name, pair, seeds)
             print(f"{d:>10g} {name:>8} {steps / n:>10.3f} {1e9 * t / steps:>9.0f} {1e6 * t / n:>8.2f}")
 
 
-def gprs_row(variant, q, p, seeds, budget):
-    pair = resolve(q, p, seeds.shape)
-    status, steps, _, _, nbits, _ = gprs.run_batch(variant, pair.family, pair.params, seeds, budget)
-    ok = status == gprs.OK
-    return steps[ok].mean(), nbits[ok].mean(), int((~ok).sum())
-
-
-def astar_row(method, q, p, seeds):
-    df = rb.simulate(method, q, p, seeds)
-    return df.steps.mean(), float(df.nbits.mean()), int(df.censored.sum())
+def row(method, q, p, seeds, budget=None):
+    df = rb.simulate(method, q, p, seeds, max_steps=budget)
+    ok = df[~df.censored]
+    return ok.steps.mean(), float(ok.nbits.mean()), int(df.censored.sum())
 
 
 def steps_and_bits(n, n_global):
@@ -82,14 +68,11 @@ def steps_and_bits(n, n_global):
     settings += [(f"channel I={i:g}", rb.gaussian_channel(i, n, seed=1), True) for i in CHANNEL_BITS]
     for label, (q, p), run_global in settings:
         seeds = np.arange(n, dtype=np.uint64) + np.uint64(10**6)
-        rows = [
-            ("gprs", gprs_row(gprs.SPLIT, q, p, seeds, 10**7)),
-            ("gprs-dyadic", gprs_row(gprs.DYADIC, q, p, seeds, 10**7)),
-        ]
+        rows = [(m, row(m, q, p, seeds, 10**7)) for m in ("gprs", "gprs-dyadic")]
         if run_global:
             qg = q if np.ndim(q.loc) == 0 else type(q)(q.loc[:n_global], q.scale)
-            rows.append(("gprs-global", gprs_row(gprs.GLOBAL, qg, p, seeds[:n_global], GLOBAL_BUDGET)))
-        rows += [(m, astar_row(m, q, p, seeds)) for m in ("as*", "ad*")]
+            rows.append(("gprs-global", row("gprs-global", qg, p, seeds[:n_global], GLOBAL_BUDGET)))
+        rows += [(m, row(m, q, p, seeds)) for m in ("as*", "ad*")]
         for name, (steps, bits, cens) in rows:
             print(f"{label:>22} {name:>12} {steps:>9.3f} {bits:>7.2f} {cens:>8d}")
 
