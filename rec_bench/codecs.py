@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import codes as C
-from .methods import check_family, method_spec, resolve_options
+from .methods import check_family, is_integer, method_spec, resolve_options
 from .pairs import FAMILIES, proposal_family, resolve
 from .search import INTERRUPTED, OK, batch, tree
 
@@ -68,16 +68,9 @@ def step_budget(max_steps):
     """The per-message step budget: ``max_steps`` validated, or the default."""
     if max_steps is None:
         return DEFAULT_MAX_STEPS
-    if isinstance(max_steps, (bool, np.bool_)) or not _integer(max_steps) or not 1 <= max_steps <= MAX_STEPS_LIMIT:
+    if isinstance(max_steps, (bool, np.bool_)) or not is_integer(max_steps) or not 1 <= max_steps <= MAX_STEPS_LIMIT:
         raise ValueError(f"max_steps must be an integer in [1, 2**62], got {max_steps!r}")
     return int(max_steps)
-
-
-def _integer(v):
-    try:
-        return int(v) == v
-    except (TypeError, ValueError, OverflowError):
-        return False
 
 
 def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None, index_model=None):

@@ -42,13 +42,14 @@ class Option:
     def check(self, method, value):
         if value is None:
             raise ValueError(f"{method} needs {self.name}=<int in [{self.low}, {self.high}]> ({self.help})")
-        if isinstance(value, (bool, np.bool_)) or not _is_integer(value) or not self.low <= value <= self.high:
+        if isinstance(value, (bool, np.bool_)) or not is_integer(value) or not self.low <= value <= self.high:
             raise ValueError(f"{method} needs {self.name} to be an integer in [{self.low}, {self.high}] "
                              f"({self.help}), got {value!r}")
         return int(value)
 
 
-def _is_integer(v):
+def is_integer(v):
+    """True for a value equal to an integer (3, 3.0, np.int64(3)); False for 2.5, "3", None."""
     try:
         return int(v) == v
     except (TypeError, ValueError, OverflowError):

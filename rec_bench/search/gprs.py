@@ -62,7 +62,7 @@ from .._math import LOG2, NINF, log1mexp, logaddexp
 from .._quadrature import XGK, kronrod_sum
 from ..pairs.kernels import (gprs_kink, gprs_log_excess, gprs_log_masses, gprs_log_stretch, logr, median_between,
                              mode, sample_between, support)
-from . import lists
+from . import lists, tree
 
 from .._signals import POLL, interrupted
 from . import CENSORED, EMPTY_REGION, INTERRUPTED, OK
@@ -352,8 +352,8 @@ def new_path(capacity):
 
 @njit(cache=True, inline="always")
 def _child_log_mass(lm, u, bit):
-    # as tree.child_log_mass for AS*: the sample sits at quantile F(a) + u P(B)
-    return (math.log(u) if bit == 0 else math.log1p(-u)) + lm
+    # AS*'s rule: the sample sits at quantile F(a) + u P(B), so the parts hold u and 1 - u of it
+    return tree.child_log_mass(tree.SPLIT_AT_SAMPLE, lm, u, bit)
 
 
 @njit(cache=True)
@@ -401,27 +401,11 @@ def gprs_search(fam, prm, seed, max_steps, path):
 def gprs_decode_walk(fam, seed, bits):
     """The sample at the end of path ``bits`` (root first): (status, z), from P and the seed alone.
 
-    Regenerates each step's sample to split, with the encoder's arithmetic, so z is the encoder's
-    bit for bit. status EMPTY_REGION for a path no search can produce (an empty interval).
+    Split-on-sample GPRS shrinks its interval exactly as AS* splits a region (at the step's own
+    sample, with the same keys, uniforms and child masses), so its path is walked by AS*'s decoder:
+    z is the encoder's bit for bit; status EMPTY_REGION for a path no search can produce.
     """
-    za, zb = support(fam)
-    lfa, lsa, lfb, lsb = NINF, 0.0, 0.0, NINF
-    lm = 0.0
-    k = rnd.root_key(seed)
-    for i in range(bits.shape[0]):
-        u = rnd.uniform(k, rnd.LOCATION)
-        zs, lfs, lss = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
-        lm = _child_log_mass(lm, u, bits[i])
-        if bits[i] == 0:
-            zb, lfb, lsb = zs, lfs, lss
-        else:
-            za, lfa, lsa = zs, lfs, lss
-        k = rnd.child_key(k, bits[i])
-        if lm == NINF or za > zb:
-            return EMPTY_REGION, math.nan
-    u = rnd.uniform(k, rnd.LOCATION)
-    z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
-    return OK, z
+    return tree.decode_walk(fam, seed, tree.SPLIT_AT_SAMPLE, bits)
 
 
 @njit(cache=True)
