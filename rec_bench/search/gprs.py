@@ -351,6 +351,17 @@ def new_path(capacity):
 
 
 @njit(cache=True, inline="always")
+def _push(path, depth, bit):
+    """Append ``bit`` to the path (its first ``depth`` entries), doubling the workspace when full."""
+    if depth >= path.shape[0]:
+        bigger = np.empty(2 * path.shape[0], np.uint8)
+        bigger[: path.shape[0]] = path
+        path = bigger
+    path[depth] = bit
+    return path, depth + 1
+
+
+@njit(cache=True, inline="always")
 def _child_log_mass(lm, u, bit):
     # AS*'s rule: the sample sits at quantile F(a) + u P(B), so the parts hold u and 1 - u of it
     return tree.child_log_mass(tree.SPLIT_AT_SAMPLE, lm, u, bit)
@@ -382,12 +393,7 @@ def gprs_search(fam, prm, seed, max_steps, path):
         if acc:
             return OK, step, step, z, path, depth
         bit = 1 if z < m else 0
-        if depth >= path.shape[0]:
-            bigger = np.empty(2 * path.shape[0], np.uint8)
-            bigger[: path.shape[0]] = path
-            path = bigger
-        path[depth] = bit
-        depth += 1
+        path, depth = _push(path, depth, bit)
         lm = _child_log_mass(lm, u, bit)
         if bit == 0:
             zb, lfb, lsb = z, lf, ls
@@ -461,12 +467,7 @@ def gprs_dyadic(fam, prm, seed, max_steps, path):
             if acc:
                 break
             bit = 0 if mode < zm else 1
-            if depth >= path.shape[0]:
-                bigger = np.empty(2 * path.shape[0], np.uint8)
-                bigger[: path.shape[0]] = path
-                path = bigger
-            path[depth] = bit
-            depth += 1
+            path, depth = _push(path, depth, bit)
             if bit == 0:
                 zb, lfb, lsb = zm, lfm, lsm
             else:

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from .. import randomness as rnd
-from ..codes import ELIAS_DELTA, ELIAS_GAMMA, FIXED, bit_length
+from ..codes import ELIAS_DELTA, ELIAS_GAMMA, FIXED, bit_length, code_length
 from .. import search
 from . import batch, tree
 
@@ -87,14 +87,11 @@ def _ensure(buf, nbits):
 
 @njit(cache=True)
 def code_length_of(code, bitlen, width):
-    """Bits of the code of an index of bit length ``bitlen`` (``width``: a fixed code's width)."""
-    if code == ELIAS_GAMMA:
-        return 2 * bitlen - 1
-    if code == ELIAS_DELTA:
-        return bitlen + 2 * (bit_length(bitlen) - 1)
-    if code == FIXED:
-        return width
-    return bitlen - 1
+    """Bits of the code of an index of bit length ``bitlen``: rec_bench.codes' universal and fixed
+    codes, or for ``PATH`` (the model-coded index) the index's bits below its top bit."""
+    if code == PATH:
+        return bitlen - 1
+    return code_length(code, bitlen, width)
 
 
 @njit(cache=True)
