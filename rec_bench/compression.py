@@ -8,25 +8,35 @@ pixels are entropy coded with the decoder's p(x|z) at the decoded z by one ANS c
 (constriction; Bamler 2022) for the whole file, so the coder's fixed overhead is paid once per
 file. No bits-back: every image costs about its -ELBO plus the REC and coder overheads, also alone.
 
-File format (version 1), all integers unsigned, varint = LEB128:
+The sender may also search (``rec_bench.vae.sender``; needs JAX): ``refine=STEPS`` refines each
+image's posterior by gradient steps on its -ELBO before coding (the receiver never sees q, so the
+format and the decoder are unchanged), and ``candidates=K`` codes each latent with K seeds and keeps
+the one with the shortest latent code plus pixel cost, naming it in log2 K bits.
+
+File format (version 2; version 1 is version 2 without the candidates field), all integers
+unsigned, varint = LEB128:
 
     magic      2 bytes  b"RB"
-    version    1 byte   1
+    version    1 byte   2
     model      4 bytes  first 4 bytes of the SHA-256 of the model's config and float64 weights
     method     1 byte   16 * method + code; method 1 = as*, 2 = ad*, 3 = dad*;
                         code 0 = elias-gamma, 1 = elias-delta, 2 = fixed (dad*), 3 = model
     depth      varint   DAD*'s tree depth D (present for dad* only)
     seed       varint   the shared seed (< 2^64)
+    candidates varint   K, the number of latent candidates per image (1 = no choice)
     count      varint   number of images n
     height     varint   28
     width      varint   28
     latent     varint   length in bytes of the latent section
-    latents    one rec_bench.streams stream of the n latent vectors (image i is vector i, seed
-               message_seed(seed, i); its coordinate j has seed coordinate_seed(message_seed(seed,
-               i), j)): the coordinates' codes back to back, padded once; with code = model the
-               stream of the index model (each node's depth entropy coded with the model's
-               committed depth table for the method, the path bits as uniform symbols)
-    pixels     4 * k bytes: the ANS coder's 32-bit words (little-endian)
+    latents    one rec_bench.streams stream of the n latent vectors; image i is vector i, with seed
+               s_i = message_seed(seed, i) for candidate 0 and message_seed(s_i, k) for candidate
+               k >= 1 (its coordinate j has seed coordinate_seed(that seed, j)): the coordinates'
+               codes back to back, padded once; with code = model the stream of the index model
+               (each node's depth entropy coded with the model's committed depth table for the
+               method, the path bits as uniform symbols)
+    pixels     4 * k bytes: the ANS coder's 32-bit words (little-endian); the decoder pops, when
+               K > 1, the n candidates first (uniform over 0..K-1), then image by image its 784
+               pixels
     crc        4 bytes  CRC-32 of everything before it followed by the images' raw bytes
 
 The one checksum covers the file and the decoded images, so it catches a damaged or truncated
@@ -58,7 +68,8 @@ from .methods import method_spec
 from .pairs import Normal
 
 MAGIC = b"RB"
-VERSION = 1
+VERSION = 2
+MAX_CANDIDATES = 4096
 HASH_BYTES = 4
 FILE_METHODS = {"as*": 1, "ad*": 2, "dad*": 3}
 CODE_IDS = {"elias-gamma": 0, "elias-delta": 1, "fixed": 2, "model": 3}
@@ -116,9 +127,17 @@ def _options(method, options):
     m = method_spec(method)
     if m.name not in FILE_METHODS:
         raise ValueError(f"method {method!r} is not available for images; choose one of {sorted(FILE_METHODS)}")
-    unknown = set(options) - {"depth", "code", "max_steps"}
+    unknown = set(options) - {"depth", "code", "max_steps", "refine", "candidates", "progress"}
     if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), code, max_steps")
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), code, max_steps, "
+                         "refine, candidates, progress")
+    if options.get("refine"):
+        from .vae.sender import check_steps
+
+        check_steps(options["refine"])
+    k = options.get("candidates", 1)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_CANDIDATES:
+        raise ValueError(f"candidates must be an integer in [1, {MAX_CANDIDATES}], got {k!r}")
     depth = options.get("depth")
     code = options.get("code")
     if code not in (None, "elias-delta", "elias-gamma", "model"):
@@ -158,7 +177,41 @@ def _stream_options(model, method, code, depth):
     return kw
 
 
-def _encode_latents(model, mu, s, method, code, depth, seed, max_steps=None):
+def candidate_seeds(seed, n, choice=None):
+    """The latent seeds of images 0..n-1: image i's message seed ``message_seed(seed, i)`` for
+    candidate 0, and ``message_seed(message_seed(seed, i), k)`` for candidate k >= 1; ``choice``: (n,)
+    candidates (default all 0). A uint64 array (n,)."""
+    from .search import vector as V
+    from .streams import message_seed
+
+    base = V.message_seeds(np.uint64(seed), 0, n)
+    if choice is None:
+        return base
+    choice = np.asarray(choice)
+    return np.array([b if k == 0 else message_seed(int(b), int(k)) for b, k in zip(base.tolist(), choice.tolist())],
+                    dtype=np.uint64)
+
+
+def _select(model, x, mu, s, method, code, depth, seed, max_steps, k):
+    """The candidate (n,) of each image with the shortest latent code plus (estimated) pixel cost."""
+    from .streams import StreamEncoder
+    from .vae.sender import PixelScorer
+
+    scorer = PixelScorer(model, x)
+    n = len(x)
+    base = candidate_seeds(seed, n)
+    best, best_cost = np.zeros(n, np.int64), np.full(n, np.inf)
+    for c in range(k):
+        seeds = base if c == 0 else candidate_seeds(seed, n, np.full(n, c))
+        enc = StreamEncoder(method, seed, max_steps=max_steps, **_stream_options(model, method, code, depth))
+        v = enc.encode_many(Normal(mu, s), _STD, seeds=seeds)
+        cost = np.asarray(v.code_bits).sum(axis=1) + scorer(np.asarray(v.sample, dtype=np.float64))
+        better = cost < best_cost
+        best[better], best_cost[better] = c, cost[better]
+    return best
+
+
+def _encode_latents(model, mu, s, method, code, depth, seed, max_steps=None, seeds=None):
     """Send z ~ prod N(mu, s^2) against N(0, 1): image i is vector i of one stream (its seed
     ``message_seed(seed, i)``, coordinate j of it ``coordinate_seed(message_seed(seed, i), j)``),
     all coded in one compiled call. Returns (stream bytes, z as the receiver decodes it, latent
@@ -166,16 +219,16 @@ def _encode_latents(model, mu, s, method, code, depth, seed, max_steps=None):
     from .streams import StreamEncoder
 
     enc = StreamEncoder(method, seed, max_steps=max_steps, **_stream_options(model, method, code, depth))
-    c = enc.encode_many(Normal(mu, s), _STD)
+    c = enc.encode_many(Normal(mu, s), _STD, seeds=seeds)
     return enc.get_compressed(), np.asarray(c.sample, dtype=np.float64), np.asarray(c.code_bits).sum(axis=1)
 
 
-def _decode_latents(data, n, d, model, method, code, depth, seed):
+def _decode_latents(data, n, d, model, method, code, depth, seed, seeds=None):
     """The decoded z (n, d) of a latent stream; ValueError if it is malformed or has bytes left over."""
     from .streams import StreamDecoder
 
     dec = StreamDecoder(data, method, seed, **_stream_options(model, method, code, depth))
-    z = dec.decode_many(_STD, n, shape=d)
+    z = dec.decode_many(_STD, n, shape=d, seeds=seeds)
     dec.finish()
     return np.asarray(z, dtype=np.float64).reshape(n, d)
 
@@ -228,10 +281,13 @@ class Stats:
     total_bits: int
     header_bits: int  # magic .. width, the latent section's padding and the CRC
     latent_bits: int  # the concatenated coordinate codes
-    pixel_bits: int  # the ANS coder's words
+    pixel_bits: int  # the ANS coder's words (the pixels, and the candidates' names if candidates > 1)
     latent_bits_per_image: np.ndarray = field(repr=False)
     pixel_bits_per_image: np.ndarray = field(repr=False)  # ideal ANS increments per image
-    seconds: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)  # encoder (with any refinement), latents, pixels, total
+    posterior: tuple = field(default=None, repr=False)  # (mu, s) the latents were sent from
+    choice_bits: float = 0.0  # of pixel_bits: naming each image's candidate (candidates > 1)
+    choice: np.ndarray = field(default=None, repr=False)  # each image's candidate (None: all 0)
 
 
 def compress(images, model, method="ad*", seed=0, **options):
@@ -239,7 +295,10 @@ def compress(images, model, method="ad*", seed=0, **options):
 
     ``model``: a :class:`rec_bench.vae.Model`, 'vae', 'isokl' or a weights path. ``method``: 'as*',
     'ad*' or 'dad*' (with ``depth=D``); ``code``: 'elias-delta' (default) or 'elias-gamma' for
-    AS*/AD*; ``max_steps``: the REC search budget per coordinate.
+    AS*/AD*, or 'model' (the index entropy coded with the model's committed depth table);
+    ``max_steps``: the REC search budget per coordinate; ``refine``: the sender refines each image's
+    posterior by that many gradient steps on its -ELBO before coding (``rec_bench.vae.sender``;
+    needs JAX; 0 = the encoder's posterior, the default). The receiver is the same either way.
     """
     return compress_with_stats(images, model, method, seed, **options)[0]
 
@@ -255,11 +314,20 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
     method, code, depth = _options(method, options)
     n = len(x)
     t0 = time.perf_counter()
-    mu, s = model.encode(x)
+    if options.get("refine"):
+        from .vae.sender import refine_posterior
+
+        mu, s = refine_posterior(model, x, options["refine"], seed=seed % 2**31,
+                                 progress=options.get("progress", False))
+    else:
+        mu, s = model.encode(x)
     t1 = time.perf_counter()
+    k = int(options.get("candidates", 1))
     try:
+        choice = _select(model, x, mu, s, method, code, depth, seed, options.get("max_steps"), k) if k > 1 else None
+        t_select = time.perf_counter()
         latents, z, latent_per_image = _encode_latents(model, mu, s, method, code, depth, seed,
-                                                       options.get("max_steps"))
+                                                       options.get("max_steps"), candidate_seeds(seed, n, choice))
     except BudgetExceeded as e:
         raise ValueError(f"a latent coordinate exceeded the search budget: {e}") from None
     t2 = time.perf_counter()
@@ -276,20 +344,27 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
             before = coder.num_bits()
             coder.encode_reverse(symbols[i], family, probs[i - start])
             pixel_per_image[i] = coder.num_bits() - before
+    choice_bits = 0
+    if k > 1:  # pushed last: the decoder pops every image's candidate before it decodes the latents
+        before = coder.num_bits()
+        coder.encode_reverse(choice.astype(np.int32), constriction.stream.model.Uniform(k))
+        choice_bits = coder.num_bits() - before
     words = coder.get_compressed()
     t3 = time.perf_counter()
 
     header = b"".join([
         MAGIC, bytes([VERSION]), bytes.fromhex(model.hash)[:HASH_BYTES],
         bytes([16 * FILE_METHODS[method] + CODE_IDS[code]]), _varint(depth) if method == "dad*" else b"",
-        _varint(seed), _varint(n), _varint(28), _varint(28), _varint(len(latents)),
+        _varint(seed), _varint(k), _varint(n), _varint(28), _varint(28), _varint(len(latents)),
     ])
     body = header + latents + np.asarray(words, dtype="<u4").tobytes()
     out = body + struct.pack("<I", zlib.crc32(x.tobytes(), zlib.crc32(body)))
     pixel_bits = 32 * len(words)
     stats = Stats(n, 8 * len(out), 8 * len(out) - 8 * len(latents) - pixel_bits, 8 * len(latents), pixel_bits,
                   latent_per_image, pixel_per_image,
-                  {"encoder": t1 - t0, "latents": t2 - t1, "pixels": t3 - t2, "total": time.perf_counter() - t0})
+                  {"encoder": t1 - t0, "select": t_select - t1, "latents": t2 - t_select, "pixels": t3 - t2,
+                   "total": time.perf_counter() - t0},
+                  (mu, s), choice_bits, choice)
     return out, stats
 
 
@@ -300,8 +375,9 @@ def read_header(data):
     data = bytes(data)
     if len(data) < len(MAGIC) + 1 or data[: len(MAGIC)] != MAGIC:
         raise ValueError("not a rec_bench image file (bad magic)")
-    if data[len(MAGIC)] != VERSION:
-        raise ValueError(f"unsupported file format version {data[len(MAGIC)]} (this is version {VERSION})")
+    version = data[len(MAGIC)]
+    if version not in (1, VERSION):
+        raise ValueError(f"unsupported file format version {version} (this reads versions 1 and {VERSION})")
     r = _Reader(data[:-4] if len(data) >= 4 else b"")
     r.take(len(MAGIC) + 1, "magic")
     h = {"model": r.take(HASH_BYTES, "model hash")}
@@ -314,6 +390,9 @@ def read_header(data):
     h["method"], h["code"] = methods[mid], codes[cid]
     h["depth"] = r.varint("depth", 63) if h["method"] == "dad*" else 0
     h["seed"] = r.varint("seed")
+    h["candidates"] = r.varint("candidates", MAX_CANDIDATES + 1) if version >= 2 else 1
+    if h["candidates"] < 1:
+        raise ValueError("corrupted file: candidates = 0")
     h["count"] = r.varint("image count", 2**40)
     h["height"], h["width"] = r.varint("height", 2**16), r.varint("width", 2**16)
     h["latent_bytes"] = r.varint("latent section length")
@@ -345,14 +424,21 @@ def decompress(data, model=None):
     if n == 0 or h["latent_bytes"] > len(rest) or n > 8 * len(rest):
         raise ValueError(f"corrupted or truncated file: {n} images cannot fit in {len(rest)} bytes")
     latents, words = rest[: h["latent_bytes"]], rest[h["latent_bytes"] :]
-    try:
-        z = _decode_latents(latents, n, d, model, h["method"], h["code"], h["depth"], h["seed"])
-    except ValueError as e:
-        raise ValueError(f"corrupted or truncated file: the latent stream does not decode ({e})") from None
     if len(words) % 4:
         raise ValueError("corrupted or truncated file: the pixel section is not a whole number of 32-bit words")
-
     coder = constriction.stream.stack.AnsCoder(np.frombuffer(words, dtype="<u4").astype(np.uint32))
+    choice = None
+    if h["candidates"] > 1:
+        try:
+            choice = coder.decode(constriction.stream.model.Uniform(h["candidates"]), n)
+        except Exception as e:  # constriction raises on an exhausted or invalid stream
+            raise ValueError(f"corrupted or truncated file: the candidates do not decode: {e}") from None
+    try:
+        z = _decode_latents(latents, n, d, model, h["method"], h["code"], h["depth"], h["seed"],
+                            candidate_seeds(h["seed"], n, choice))
+    except ValueError as e:
+        raise ValueError(f"corrupted or truncated file: the latent stream does not decode ({e})") from None
+
     family = constriction.stream.model.Categorical(perfect=False)
     out = np.empty((n, 784), dtype=np.uint8)
     for start in range(0, n, CHUNK):
@@ -430,6 +516,11 @@ def cli_compress(a):
     opts = {"depth": a.depth} if a.depth is not None else {}
     if a.code:
         opts["code"] = a.code
+    if a.refine:
+        opts["refine"] = a.refine
+        opts["progress"] = True
+    if a.candidates != 1:
+        opts["candidates"] = a.candidates
     data, st = compress_with_stats(x, a.model, a.method, a.seed, **opts)
     Path(a.output).write_bytes(data)
     print(f"{len(x)} images -> {a.output}: {len(data)} bytes, {st.total_bits / st.images:.1f} bits per image "
@@ -457,6 +548,12 @@ def add_subcommands(sub):
     c.add_argument("--code", choices=["elias-delta", "elias-gamma", "model"],
                    help="index code: elias-delta (default), elias-gamma (as*/ad*) or model (the model's depth table)")
     c.add_argument("--seed", type=int, default=0, help="shared seed (default 0)")
+    c.add_argument("--refine", type=int, nargs="?", const=30, default=0, metavar="STEPS",
+                   help="refine each image's posterior by STEPS gradient steps on its -ELBO before coding "
+                        "(default 30 when given; needs JAX); smaller files, same decoder")
+    c.add_argument("--candidates", type=int, default=1, metavar="K",
+                   help="code each latent with K seeds and keep the shortest file (log2 K bits to name it; "
+                        "needs JAX; default 1)")
     c.set_defaults(fn=_guard(cli_compress))
     d = sub.add_parser("decompress", help="decompress a file written by rec-bench compress")
     d.add_argument("file")

@@ -153,7 +153,12 @@ class Model:
         p = self.params
         h = np.maximum(x @ p["enc_w0"] + p["enc_b0"], 0.0)
         h = np.maximum(h @ p["enc_w1"] + p["enc_b1"], 0.0)
-        out = h @ p["enc_w2"] + p["enc_b2"]
+        return self.posterior_of_output(h @ p["enc_w2"] + p["enc_b2"])
+
+    def posterior_of_output(self, out):
+        """Posterior (mu, s) from the encoder network's raw output (n, 2d for the VAE, d for IsoKL):
+        the parameterisation that keeps s < 1, and KL = kappa in every IsoKL coordinate."""
+        out = np.asarray(out, dtype=np.float64)
         d = self.latent
         if self.kind == "vae":
             mu = out[:, :d]
@@ -197,18 +202,23 @@ class Model:
                 - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
         return -logp.sum(axis=1) / LN2
 
-    def elbo(self, images, samples=1, seed=0, batch=500):
+    def elbo(self, images, samples=1, seed=0, batch=500, posterior=None):
         """-ELBO per image in bits, with its KL and reconstruction parts: a dict of (n,) arrays.
 
         The reconstruction term averages ``samples`` draws of z ~ q(z|x) per image (numpy's PCG64
-        seeded by ``seed``).
+        seeded by ``seed``). ``posterior``: (mu, s), each (n, d), to evaluate instead of the
+        encoder's (for example a refined one, ``rec_bench.vae.refine``).
         """
         images = _check_images(images)
+        if posterior is not None:
+            pmu, ps = (np.asarray(a, dtype=np.float64) for a in posterior)
+            if pmu.shape != (len(images), self.latent) or ps.shape != pmu.shape:
+                raise ValueError(f"posterior must be (mu, s), each of shape ({len(images)}, {self.latent})")
         rng = np.random.default_rng(seed)
         kl, rec = [], []
         for i in range(0, len(images), batch):
             x = images[i : i + batch]
-            mu, s = self.encode(x)
+            mu, s = self.encode(x) if posterior is None else (pmu[i : i + batch], ps[i : i + batch])
             kl.append(self.kl_bits(mu, s))
             r = np.zeros(len(x))
             for _ in range(samples):

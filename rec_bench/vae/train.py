@@ -29,12 +29,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
-from jax.scipy.special import gammaln  # noqa: E402
 
 from . import model as M  # noqa: E402
-
-LN2 = math.log(2.0)
-N_TRIALS = 255.0
+from .jax_model import LN2, encoder_output, nelbo_nats  # noqa: E402
 
 
 def init_params(config, key):
@@ -52,61 +49,10 @@ def init_params(config, key):
     return params
 
 
-def _isokl_scale(mu, kappa, iterations=30):
-    """s with KL[N(mu, s^2) || N(0,1)] = kappa: Newton (as in the numpy model) without gradient, then
-    the implicit derivative dt/dc = t / (t - 1) of t - ln t = c attached to t = s^2."""
-    c = 2.0 * kappa + 1.0 - mu * mu
-    cs = jax.lax.stop_gradient(c)
-
-    def step(_, u):
-        e = jnp.exp(u)
-        return jnp.minimum(u - (e - u - cs) / (e - 1.0), 0.0)
-
-    u = jax.lax.fori_loop(0, iterations, step, -cs)
-    t0 = jnp.exp(u)
-    t = t0 + (t0 / (t0 - 1.0)) * (c - cs)
-    return jnp.sqrt(t)
-
-
-def posterior(params, config, x):
-    """(mu, s, kl_nats per image) of images x (batch, 784) float32 in [0, 1]."""
-    h = jax.nn.relu(x @ params["enc_w0"] + params["enc_b0"])
-    h = jax.nn.relu(h @ params["enc_w1"] + params["enc_b1"])
-    out = h @ params["enc_w2"] + params["enc_b2"]
-    d = config["latent"]
-    if config["kind"] == "vae":
-        mu = out[:, :d]
-        s = config["s_min"] + (config["s_max"] - config["s_min"]) * jax.nn.sigmoid(out[:, d:])
-        kl = jnp.sum(0.5 * (s * s + mu * mu - 1.0) - jnp.log(s), axis=1)
-    else:
-        kappa = jax.nn.softplus(params["kappa_raw"])
-        mu = jnp.sqrt(2.0 * kappa) * (1.0 - config["delta"]) * jnp.tanh(out)
-        s = _isokl_scale(mu, kappa)
-        kl = jnp.full(x.shape[0], d * kappa)
-    return mu, s, kl
-
-
-def log_likelihood(params, config, z, k):
-    """log p(x | z) in nats per image, beta-binomial over 0..255 (k: pixel values, float)."""
-    h = jax.nn.relu(z @ params["dec_w0"] + params["dec_b0"])
-    h = jax.nn.relu(h @ params["dec_w1"] + params["dec_b1"])
-    out = h @ params["dec_w2"] + params["dec_b2"]
-    p = config["pixels"]
-    a = config["alpha_floor"] + jax.nn.softplus(out[:, :p])
-    b = config["alpha_floor"] + jax.nn.softplus(out[:, p:])
-    n = N_TRIALS
-    logp = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + gammaln(k + a) + gammaln(n - k + b)
-            - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
-    return jnp.sum(logp, axis=1)
-
-
 def loss_fn(params, config, xb, key):
     """Mean -ELBO in bits per image of a uint8 batch (batch, 784), one sample of z per image."""
     k = xb.astype(jnp.float32)
-    mu, s, kl = posterior(params, config, k / 255.0)
-    z = mu + s * jax.random.normal(key, mu.shape, jnp.float32)
-    rec = -log_likelihood(params, config, z, k)
-    return jnp.mean(kl + rec) / LN2
+    return jnp.mean(nelbo_nats(params, config, encoder_output(params, k / 255.0), k, key)) / LN2
 
 
 def make_epoch(config, optimizer, batch):
