@@ -33,6 +33,15 @@ LR_FINAL = 0.05 * LR
 MAX_STEPS = 10_000
 
 
+_COMPILED = {}  # jitted functions by (what, model hash, ...): a process compiles each once per shape
+
+
+def _cache(key, fn):
+    if len(_COMPILED) >= 8:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = fn
+
+
 def check_steps(steps):
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"refine must be a number of gradient steps, an integer in [0, {MAX_STEPS}], got {steps!r}")
@@ -65,26 +74,30 @@ def refine_posterior(model, images, steps=DEFAULT_STEPS, *, lr=LR, seed=0, batch
 
     from . import jax_model as J
 
-    config = model.config
-    params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
-    optimizer = optax.adam(optax.cosine_decay_schedule(lr, steps, LR_FINAL / lr))
+    key_ = ("refine", model.hash, steps, float(lr))
+    if key_ not in _COMPILED:
+        config = model.config
+        params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
+        optimizer = optax.adam(optax.cosine_decay_schedule(lr, steps, LR_FINAL / lr))
 
-    def objective(out, k, key):
-        return jnp.sum(J.nelbo_nats(params, config, out, k, key))
+        def objective(out, k, key):
+            return jnp.sum(J.nelbo_nats(params, config, out, k, key))
 
-    @jax.jit
-    def run(k, key):
-        out = J.encoder_output(params, k / 255.0)
+        @jax.jit
+        def run(k, key):
+            out = J.encoder_output(params, k / 255.0)
 
-        def step(i, carry):
-            out, state = carry
-            g = jax.grad(objective)(out, k, jax.random.fold_in(key, i))
-            updates, state = optimizer.update(g, state, out)
-            return optax.apply_updates(out, updates), state
+            def step(i, carry):
+                out, state = carry
+                g = jax.grad(objective)(out, k, jax.random.fold_in(key, i))
+                updates, state = optimizer.update(g, state, out)
+                return optax.apply_updates(out, updates), state
 
-        out, _ = jax.lax.fori_loop(0, steps, step, (out, optimizer.init(out)))
-        return out
+            out, _ = jax.lax.fori_loop(0, steps, step, (out, optimizer.init(out)))
+            return out
 
+        _cache(key_, run)
+    run = _COMPILED[key_]
     n = len(x)
     b = min(batch, n)
     outs = []
@@ -121,6 +134,13 @@ class PixelScorer:
         self.batch = min(batch, self.n)
         pad = -self.n % self.batch
         self.k = jnp.asarray(np.concatenate([x, np.zeros((pad, x.shape[1]), x.dtype)]), jnp.float32)
+        key_ = ("score", model.hash)
+        if key_ not in _COMPILED:
+            _cache(key_, self._compile(model, jax, jnp, gammaln))
+        self._score = _COMPILED[key_]
+
+    @staticmethod
+    def _compile(model, jax, jnp, gammaln):
         params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
         config = model.config
         p = config["pixels"]
@@ -138,7 +158,7 @@ class PixelScorer:
                     + gammaln(a + b))
             return -jnp.sum(logp, axis=1) / ln2
 
-        self._score = score
+        return score
 
     def __call__(self, z):
         """(n,) bits, up to a per-image constant, for latents z (n, d)."""
