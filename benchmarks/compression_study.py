@@ -4,7 +4,7 @@ On the 10,000 MNIST test images (``make data`` first) it measures
 
 1. the test -ELBO of each committed model (bits per image and per pixel, its KL and reconstruction
    parts, standard errors over images; the reconstruction term averages ``--samples`` draws of z);
-   and the -ELBO of the sender's refined posteriors (30 gradient steps per image,
+   and the -ELBO of the sender's refined posteriors (20 gradient steps per image,
    ``rec_bench.vae.sender``);
 2. per codec configuration (model + latent REC method, and the sender's searches: refined
    posteriors, K latent candidates), one file for the whole set: its bits per image split into
@@ -45,7 +45,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PIXELS = 784
-REFINE = 30  # gradient steps of the sender's posterior refinement
+REFINE = 20  # gradient steps of the sender's posterior refinement
 CANDIDATES = 16  # latent candidates per image
 METADATA_KEY = b"rec_bench_compression"
 

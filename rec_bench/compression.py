@@ -548,9 +548,9 @@ def add_subcommands(sub):
     c.add_argument("--code", choices=["elias-delta", "elias-gamma", "model"],
                    help="index code: elias-delta (default), elias-gamma (as*/ad*) or model (the model's depth table)")
     c.add_argument("--seed", type=int, default=0, help="shared seed (default 0)")
-    c.add_argument("--refine", type=int, nargs="?", const=30, default=0, metavar="STEPS",
+    c.add_argument("--refine", type=int, nargs="?", const=20, default=0, metavar="STEPS",
                    help="refine each image's posterior by STEPS gradient steps on its -ELBO before coding "
-                        "(default 30 when given; needs JAX); smaller files, same decoder")
+                        "(default 20 when given; needs JAX); smaller files, same decoder")
     c.add_argument("--candidates", type=int, default=1, metavar="K",
                    help="code each latent with K seeds and keep the shortest file (log2 K bits to name it; "
                         "needs JAX; default 1)")

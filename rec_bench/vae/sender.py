@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-DEFAULT_STEPS = 30
+DEFAULT_STEPS = 20
 LR = 0.05
 LR_FINAL = 0.05 * LR
 MAX_STEPS = 10_000
@@ -77,26 +77,26 @@ def refine_posterior(model, images, steps=DEFAULT_STEPS, *, lr=LR, seed=0, batch
     key_ = ("refine", model.hash, steps, float(lr))
     if key_ not in _COMPILED:
         config = model.config
-        params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
         optimizer = optax.adam(optax.cosine_decay_schedule(lr, steps, LR_FINAL / lr))
 
-        def objective(out, k, key):
+        def objective(out, params, k, key):
             return jnp.sum(J.nelbo_nats(params, config, out, k, key))
 
         @jax.jit
-        def run(k, key):
+        def refine(params, k, key):  # the weights as an argument, not as constants folded into the program
             out = J.encoder_output(params, k / 255.0)
 
             def step(i, carry):
                 out, state = carry
-                g = jax.grad(objective)(out, k, jax.random.fold_in(key, i))
+                g = jax.grad(objective)(out, params, k, jax.random.fold_in(key, i))
                 updates, state = optimizer.update(g, state, out)
                 return optax.apply_updates(out, updates), state
 
             out, _ = jax.lax.fori_loop(0, steps, step, (out, optimizer.init(out)))
             return out
 
-        _cache(key_, run)
+        params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
+        _cache(key_, lambda k, key: refine(params, k, key))
     run = _COMPILED[key_]
     n = len(x)
     b = min(batch, n)
@@ -147,7 +147,7 @@ class PixelScorer:
         ln2 = math.log(2.0)
 
         @jax.jit
-        def score(z, k):
+        def score(params, z, k):
             h = jax.nn.relu(z @ params["dec_w0"] + params["dec_b0"])
             h = jax.nn.relu(h @ params["dec_w1"] + params["dec_b1"])
             out = h @ params["dec_w2"] + params["dec_b2"]
@@ -158,7 +158,7 @@ class PixelScorer:
                     + gammaln(a + b))
             return -jnp.sum(logp, axis=1) / ln2
 
-        return score
+        return lambda z, k: score(params, z, k)
 
     def __call__(self, z):
         """(n,) bits, up to a per-image constant, for latents z (n, d)."""
