@@ -335,3 +335,13 @@ def test_cli_refine_and_candidates(tmp_path):
     assert main(["decompress", str(tmp_path / "a.rbz"), "-o", str(tmp_path / "out.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "out.npy"), X[:6])
     assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "b.rbz"), "--candidates", "0"]) == 2
+
+
+def test_sender_searches_without_jax_are_a_clear_error(vae, monkeypatch):
+    """Compressing and decompressing need no JAX; the searches say which extra they need."""
+    monkeypatch.setitem(sys.modules, "jax", None)  # import jax now raises ImportError
+    data = Z.compress(X[:2], vae, "ad*")
+    assert np.array_equal(Z.decompress(data), X[:2])
+    for opts in ({"refine": 5}, {"candidates": 3}):
+        with pytest.raises(ValueError, match=r"rec_bench\[vae\]"):
+            Z.compress(X[:2], vae, "ad*", **opts)
