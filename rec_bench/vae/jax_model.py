@@ -58,17 +58,27 @@ def posterior(params, config, x):
     return posterior_of_output(params, config, encoder_output(params, x))
 
 
-def log_likelihood(params, config, z, k):
-    """log p(x | z) in nats per image, beta-binomial over 0..255 (k: pixel values, float)."""
+def decoder_params(params, config, z):
+    """Beta-binomial (alpha, beta), each (batch, pixels), from latents z (batch, d)."""
     h = jax.nn.relu(z @ params["dec_w0"] + params["dec_b0"])
     h = jax.nn.relu(h @ params["dec_w1"] + params["dec_b1"])
     out = h @ params["dec_w2"] + params["dec_b2"]
     p = config["pixels"]
-    a = config["alpha_floor"] + jax.nn.softplus(out[:, :p])
-    b = config["alpha_floor"] + jax.nn.softplus(out[:, p:])
+    return config["alpha_floor"] + jax.nn.softplus(out[:, :p]), config["alpha_floor"] + jax.nn.softplus(out[:, p:])
+
+
+def log_likelihood(params, config, z, k, binomial=True):
+    """log p(x | z) in nats per image, beta-binomial over 0..255 (k: pixel values, float).
+
+    ``binomial=False`` leaves out the terms that depend on x alone (log of the binomial
+    coefficient): the same for every z, so enough to compare latents of one image."""
+    a, b = decoder_params(params, config, z)
     n = N_TRIALS
-    logp = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + gammaln(k + a) + gammaln(n - k + b)
-            - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
+    if binomial:  # this order of operations is training's; changing it would change trained weights
+        logp = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + gammaln(k + a) + gammaln(n - k + b)
+                - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
+    else:
+        logp = gammaln(k + a) + gammaln(n - k + b) - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b)
     return jnp.sum(logp, axis=1)
 
 

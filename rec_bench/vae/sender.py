@@ -53,7 +53,8 @@ def _jax():
         import jax  # noqa: F401
         import optax  # noqa: F401
     except ImportError:
-        raise ValueError("posterior refinement needs JAX and optax: pip install 'rec_bench[vae]'") from None
+        raise ValueError("the sender's searches (refine, candidates) need JAX and optax: "
+                         "pip install 'rec_bench[vae]'") from None
 
 
 def refine_posterior(model, images, steps=DEFAULT_STEPS, *, lr=LR, seed=0, batch=1000, progress=False):
@@ -122,13 +123,10 @@ class PixelScorer:
 
     def __init__(self, model, images, batch=1000):
         _jax()
-        import jax
         import jax.numpy as jnp
-        from jax.scipy.special import gammaln
 
         from .model import _check_images
 
-        self.model = model
         x = _check_images(images).reshape(-1, model.config["pixels"])
         self.n = len(x)
         self.batch = min(batch, self.n)
@@ -136,29 +134,8 @@ class PixelScorer:
         self.k = jnp.asarray(np.concatenate([x, np.zeros((pad, x.shape[1]), x.dtype)]), jnp.float32)
         key_ = ("score", model.hash)
         if key_ not in _COMPILED:
-            _cache(key_, self._compile(model, jax, jnp, gammaln))
+            _cache(key_, _compile_score(model))
         self._score = _COMPILED[key_]
-
-    @staticmethod
-    def _compile(model, jax, jnp, gammaln):
-        params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
-        config = model.config
-        p = config["pixels"]
-        ln2 = math.log(2.0)
-
-        @jax.jit
-        def score(params, z, k):
-            h = jax.nn.relu(z @ params["dec_w0"] + params["dec_b0"])
-            h = jax.nn.relu(h @ params["dec_w1"] + params["dec_b1"])
-            out = h @ params["dec_w2"] + params["dec_b2"]
-            a = config["alpha_floor"] + jax.nn.softplus(out[:, :p])
-            b = config["alpha_floor"] + jax.nn.softplus(out[:, p:])
-            n = 255.0
-            logp = (gammaln(k + a) + gammaln(n - k + b) - gammaln(n + a + b) - gammaln(a) - gammaln(b)
-                    + gammaln(a + b))
-            return -jnp.sum(logp, axis=1) / ln2
-
-        return lambda z, k: score(params, z, k)
 
     def __call__(self, z):
         """(n,) bits, up to a per-image constant, for latents z (n, d)."""
@@ -169,3 +146,19 @@ class PixelScorer:
         out = [np.asarray(self._score(jnp.asarray(z[i : i + self.batch]), self.k[i : i + self.batch]))
                for i in range(0, len(z), self.batch)]
         return np.concatenate(out)[: self.n].astype(np.float64)
+
+
+def _compile_score(model):
+    import jax
+    import jax.numpy as jnp
+
+    from . import jax_model as J
+
+    config = model.config
+
+    @jax.jit
+    def score(params, z, k):
+        return -J.log_likelihood(params, config, z, k, binomial=False) / J.LN2
+
+    params = {k: jnp.asarray(v, jnp.float32) for k, v in model.params.items()}
+    return lambda z, k: score(params, z, k)
