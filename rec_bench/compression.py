@@ -298,7 +298,9 @@ def compress(images, model, method="ad*", seed=0, **options):
     AS*/AD*, or 'model' (the index entropy coded with the model's committed depth table);
     ``max_steps``: the REC search budget per coordinate; ``refine``: the sender refines each image's
     posterior by that many gradient steps on its -ELBO before coding (``rec_bench.vae.sender``;
-    needs JAX; 0 = the encoder's posterior, the default). The receiver is the same either way.
+    needs JAX; 0 = the encoder's posterior, the default); ``candidates``: the sender codes each latent
+    with that many seeds and keeps the shortest (needs JAX; default 1); ``progress``: a bar while
+    refining. The receiver is the same either way.
     """
     return compress_with_stats(images, model, method, seed, **options)[0]
 
