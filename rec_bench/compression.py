@@ -42,7 +42,7 @@ unsigned, varint = LEB128:
 The one checksum covers the file and the decoded images, so it catches a damaged or truncated
 file and also a receiver whose model computations differ from the sender's; it is checked after
 decoding, behind the structural checks (magic, version, model hash, field ranges, the latent
-stream's own checks, no words left over). About 110 bits per file.
+stream's own checks, no words left over). About 150 bits per file.
 
 The depth tables of ``code="model"`` (``<model>.index.json`` beside the weights, built by
 ``python -m rec_bench.vae.index_tables`` from training images) carry the weights' hash and are
