@@ -1,17 +1,21 @@
 """rec_bench: relative entropy coding with A* coding and its baselines, compiled with Numba.
 
-The pipeline: pairs (target Q, proposal P) -> search kernels -> codes -> codecs -> simulate.
+The pipeline: pairs (target Q, proposal P) -> search kernels -> the coding layer (index codes,
+sinks, the scalar, vector and stream codecs) -> simulate and the study runner -> results -> plots.
 """
 
 from . import _cache
 
 _cache.refresh()  # before any kernel is loaded from Numba's on-disk cache
 
-from .codecs import DEFAULT_MAX_STEPS, BudgetExceeded, Code, decode, encode
-from .methods import METHODS
-from .pairs import Custom, Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl
-from .simulate import simulate
-from ._warmup import warmup
+from .coding import (  # noqa: E402
+    DEFAULT_MAX_STEPS, BudgetExceeded, Code, IndexModel, StreamDecoder, StreamEncoder, VectorCode, coordinate_seed,
+    decode, decode_vector, encode, encode_vector, message_seed,
+)
+from .methods import METHODS  # noqa: E402
+from .pairs import Custom, Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl  # noqa: E402
+from .simulate import simulate  # noqa: E402
+from ._warmup import warmup  # noqa: E402
 
 
 def _version():
@@ -25,18 +29,9 @@ def _version():
 
 __version__ = _version()
 
-_STREAMS = ("encode_vector", "decode_vector", "StreamEncoder", "StreamDecoder", "IndexModel", "VectorCode")
-
-
-def __getattr__(name):  # the stream API, imported on first use (it loads constriction)
-    if name in _STREAMS:
-        from . import streams
-
-        return getattr(streams, name)
-    raise AttributeError(f"module 'rec_bench' has no attribute {name!r}")
-
-
-__all__ = [*_STREAMS, 
+__all__ = [
     "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "fixed_kl", "gaussian_channel",
-    "encode", "decode", "Code", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate", "warmup",
+    "encode", "decode", "Code", "encode_vector", "decode_vector", "VectorCode", "StreamEncoder", "StreamDecoder",
+    "IndexModel", "coordinate_seed", "message_seed", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate",
+    "warmup",
 ]

@@ -48,3 +48,13 @@ def truncated_gumbel(loc, upper, e):
     if t < 700.0:
         return loc - math.log(math.exp(t) + e)
     return loc - logaddexp(t, math.log(e))
+
+
+@njit(cache=True, inline="always")
+def bit_length(n):
+    """Bit length of a positive int64 (0 for 0)."""
+    length = 0
+    while n > 0:
+        n >>= 1
+        length += 1
+    return length

@@ -1,22 +1,18 @@
-"""Compile (or load from the on-disk cache) every kernel once, so the first real call is fast."""
+"""Compile (or load from the on-disk cache) every method's entry points once, so that the first
+real call is fast."""
 
 
-def warmup():
-    """Run one tiny message per method through ``simulate``, ``encode`` and ``decode``."""
-    from . import Normal, decode, encode, simulate
+def warmup(methods=None):
+    """Run one tiny message per method (all of them by default) through ``simulate``, ``encode``,
+    ``decode`` and a two-coordinate vector: the two compiled entry points of each method
+    (rec_bench.coding.kernels), for the Gaussian pair."""
+    from . import Normal, decode, decode_vector, encode, encode_vector, simulate
     from .methods import METHODS, default_options
 
     q, p = Normal(0.3, 0.8), Normal(0.0, 1.0)
-    for name in METHODS:
+    for name in METHODS if methods is None else methods:
         opts = default_options(name)  # small: no warm-up runs a long message
         simulate(name, q, p, [0], **opts)
-        code = encode(q, p, name, 0, **opts)
-        decode(code, p)
-    # the vector kernels (rec_bench.streams): one signature each, whatever the method
-    from .streams import StreamDecoder, StreamEncoder
-
-    enc = StreamEncoder("ad*", 0)
-    enc.encode_many(Normal([[0.3, 0.1]], 0.8), p)
-    dec = StreamDecoder(enc.get_compressed(), "ad*", 0)
-    dec.decode_many(p, 1, shape=2)
-    dec.finish()
+        decode(encode(q, p, name, 0, **opts), p)
+        v = encode_vector(Normal([0.3, 0.1], 0.8), p, name, 0, **opts)
+        decode_vector(v, p)

@@ -28,7 +28,7 @@ unsigned, varint = LEB128:
     height     varint   28
     width      varint   28
     latent     varint   length in bytes of the latent section
-    latents    one rec_bench.streams stream of the n latent vectors; image i is vector i, with seed
+    latents    one rec_bench.coding stream of the n latent vectors; image i is vector i, with seed
                s_i = message_seed(seed, i) for candidate 0 and message_seed(s_i, k) for candidate
                k >= 1 (its coordinate j has seed coordinate_seed(that seed, j)): the coordinates'
                codes back to back, padded once; with code = model the stream of the index model
@@ -63,7 +63,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .codecs import BudgetExceeded
+from .coding import BudgetExceeded, StreamDecoder, StreamEncoder, message_seed
+from .coding.seeds import message_seeds
+from .coding.sinks import ByteReader, varint
 from .methods import method_spec
 from .pairs import Normal
 
@@ -154,7 +156,7 @@ def _options(method, options):
     return m.name, code or "elias-delta", 0
 
 
-# ---- latent coding: one REC stream of all images' latents (rec_bench.streams) ---------------
+# ---- latent coding: one REC stream of all images' latents (rec_bench.coding.stream) ---------------
 
 def _index_model(model, method, depth):
     """The committed index model (depth table) of ``model`` for ``method`` (and DAD*'s depth)."""
@@ -181,10 +183,7 @@ def candidate_seeds(seed, n, choice=None):
     """The latent seeds of images 0..n-1: image i's message seed ``message_seed(seed, i)`` for
     candidate 0, and ``message_seed(message_seed(seed, i), k)`` for candidate k >= 1; ``choice``: (n,)
     candidates (default all 0). A uint64 array (n,)."""
-    from .search import vector as V
-    from .streams import message_seed
-
-    base = V.message_seeds(np.uint64(seed), 0, n)
+    base = message_seeds(seed, 0, n)
     if choice is None:
         return base
     choice = np.asarray(choice)
@@ -194,7 +193,6 @@ def candidate_seeds(seed, n, choice=None):
 
 def _select(model, x, mu, s, method, code, depth, seed, max_steps, k):
     """The candidate (n,) of each image with the shortest latent code plus (estimated) pixel cost."""
-    from .streams import StreamEncoder
     from .vae.sender import PixelScorer
 
     scorer = PixelScorer(model, x)
@@ -216,7 +214,6 @@ def _encode_latents(model, mu, s, method, code, depth, seed, max_steps=None, see
     ``message_seed(seed, i)``, coordinate j of it ``coordinate_seed(message_seed(seed, i), j)``),
     all coded in one compiled call. Returns (stream bytes, z as the receiver decodes it, latent
     bits per image: each image's code lengths, or with the model-coded index its information)."""
-    from .streams import StreamEncoder
 
     enc = StreamEncoder(method, seed, max_steps=max_steps, **_stream_options(model, method, code, depth))
     c = enc.encode_many(Normal(mu, s), _STD, seeds=seeds)
@@ -225,7 +222,6 @@ def _encode_latents(model, mu, s, method, code, depth, seed, max_steps=None, see
 
 def _decode_latents(data, n, d, model, method, code, depth, seed, seeds=None):
     """The decoded z (n, d) of a latent stream; ValueError if it is malformed or has bytes left over."""
-    from .streams import StreamDecoder
 
     dec = StreamDecoder(data, method, seed, **_stream_options(model, method, code, depth))
     z = dec.decode_many(_STD, n, shape=d, seeds=seeds)
@@ -234,44 +230,6 @@ def _decode_latents(data, n, d, model, method, code, depth, seed, seeds=None):
 
 
 # ---- container ---------------------------------------------------------------------------------
-
-def _varint(v):
-    v = int(v)
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-class _Reader:
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-
-    def take(self, k, what):
-        if self.pos + k > len(self.data):
-            raise ValueError(f"truncated file: {what} is cut off")
-        out = self.data[self.pos : self.pos + k]
-        self.pos += k
-        return out
-
-    def varint(self, what, limit=2**64):
-        v, shift = 0, 0
-        while True:
-            (b,) = self.take(1, what)
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift > 70:
-                raise ValueError(f"corrupted file: {what} is not a valid varint")
-        if v >= limit:
-            raise ValueError(f"corrupted file: {what} = {v} is out of range")
-        return v
-
 
 @dataclass
 class Stats:
@@ -356,8 +314,8 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
 
     header = b"".join([
         MAGIC, bytes([VERSION]), bytes.fromhex(model.hash)[:HASH_BYTES],
-        bytes([16 * FILE_METHODS[method] + CODE_IDS[code]]), _varint(depth) if method == "dad*" else b"",
-        _varint(seed), _varint(k), _varint(n), _varint(28), _varint(28), _varint(len(latents)),
+        bytes([16 * FILE_METHODS[method] + CODE_IDS[code]]), varint(depth) if method == "dad*" else b"",
+        varint(seed), varint(k), varint(n), varint(28), varint(28), varint(len(latents)),
     ])
     body = header + latents + np.asarray(words, dtype="<u4").tobytes()
     out = body + struct.pack("<I", zlib.crc32(x.tobytes(), zlib.crc32(body)))
@@ -380,7 +338,7 @@ def read_header(data):
     version = data[len(MAGIC)]
     if version not in (1, VERSION):
         raise ValueError(f"unsupported file format version {version} (this reads versions 1 and {VERSION})")
-    r = _Reader(data[:-4] if len(data) >= 4 else b"")
+    r = ByteReader(data[:-4] if len(data) >= 4 else b"", "file")
     r.take(len(MAGIC) + 1, "magic")
     h = {"model": r.take(HASH_BYTES, "model hash")}
     (mc,) = r.take(1, "method")

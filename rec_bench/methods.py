@@ -1,13 +1,14 @@
 """The method registry: one record per method, read by everything else in the package.
 
-The codecs (encode, decode, simulate), the study spec schema and grid expansion, warm-up, tests,
-benchmarks, summaries and plots all take what they need from :data:`METHODS`: whether a method is
-exact, how its runtime grows, how its index is coded, its options with their ranges and defaults,
-its compiled runner (rec_bench.search.runners) and its decoder, and its label, colour and marker.
+The codecs (rec_bench.coding: encode, decode, vectors, streams, simulate), the study spec schema
+and grid expansion, warm-up, the contract tests, benchmarks, summaries and plots all take what
+they need from :data:`METHODS`: whether a method is exact, how its runtime grows, how its index is
+coded and with which code by default, its options with their ranges and defaults, its compiled
+runner and decoder (in its kernel's module, rec_bench.search), what it needs of a pair family,
+and its label, colour and marker.
 
-Adding a method: write its kernel (rec_bench/search/), wrap it as a runner with the signature of
-rec_bench.search.runners, and append one :class:`Method` to ``_REGISTRY`` below (append: the
-compiled dispatch numbers methods by position). See docs/design.md, "Adding a method or a family".
+Adding a method: write its kernel with a runner and a decoder (rec_bench/search/), and append one
+:class:`Method` to ``_REGISTRY`` below. See docs/design.md, "Adding a method or a family".
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import codes as C
 from .pairs.kernels import GPRS_FUNCTIONS
-from .search import gprs, lists, runners, tree
+from .search import gprs, lists, tree
 
 # runtime classes: how the number of steps grows
 LINEAR = "linear in D_inf"
@@ -29,7 +29,7 @@ CANDIDATES = "2^K candidates"
 KL_LINEAR = "linear in KL"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Option:
     """An integer option that sets a fixed-length code's size."""
 
@@ -56,19 +56,22 @@ def is_integer(v):
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Method:
+    """One method. Every field is keyword-only; ``id`` (its position in the registry) is set here."""
+
     name: str
     exact: bool
     runtime: str  # one of the runtime classes above
     summary: str
     reference: str
-    runner: Callable  # compiled, see rec_bench.search.runners
-    decoder: Callable  # compiled (fam, seed, path, index) -> (status, z), see rec_bench.search.runners
+    runner: Callable  # compiled, see rec_bench.search.tree for the signature
+    decoder: Callable  # compiled (fam, seed, path, index) -> (status, z)
     index: str  # "heap": a tree node's heap index (its path); "candidate": a 1-based list index
     label: str
     color: str
     marker: str
+    code: str | None = "elias-delta"  # the default universal code of the index; None: fixed-length
     split: int | None = None  # tree.SPLIT_AT_SAMPLE or tree.SPLIT_AT_MEDIAN for heap-index methods
     option: Option | None = None  # a fixed-length method's size; None: a universal code
     kernel_option: Callable[[int], int] = lambda v: v  # option value -> the runner's option
@@ -76,7 +79,15 @@ class Method:
     from_width: Callable[[int], int] | None = None  # fixed code length in bits -> option value
     index_offset: int = 0  # the code carries index - index_offset
     requires: tuple = ()  # compiled functions a pair family must provide (rec_bench.pairs.registry)
+    model_index: bool = True  # its index's depth can be entropy coded with an IndexModel
     id: int = field(default=-1, compare=False)
+
+    def __post_init__(self):
+        if (self.option is None) != (self.code is not None):
+            raise ValueError(f"{self.name}: a method has either a size option (a fixed-length code) or a "
+                             "default universal code, not both or neither")
+        if self.index not in ("heap", "candidate"):
+            raise ValueError(f"{self.name}: index must be 'heap' or 'candidate', got {self.index!r}")
 
     @property
     def fixed(self):
@@ -88,46 +99,59 @@ class Method:
         return self.index == "heap"
 
 
+_DEPTH = Option(name="depth", low=0, high=1023, default=4, help="the tree depth D; the code has D + 1 bits")
+_BITS = Option(name="bits", low=1, high=40, default=2, help="2^K candidates, a K-bit code")
+_CANDIDATES = dict(kernel_option=lambda k: 2**k, width=lambda k: k, from_width=lambda w: w, index_offset=1,
+                   model_index=False)
+
 _REGISTRY = (
-    Method("as*", True, LINEAR, "A* coding, splitting each region at its own sample",
-           "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_SAMPLE, False),
-           runners.tree_decoder(tree.SPLIT_AT_SAMPLE), "heap", "AS*", "#0173b2", "o", split=tree.SPLIT_AT_SAMPLE),
-    Method("ad*", True, LINEAR, "A* coding with dyadic splits at P's median of each region",
-           "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_MEDIAN, False),
-           runners.tree_decoder(tree.SPLIT_AT_MEDIAN), "heap", "AD*", "#de8f05", "s", split=tree.SPLIT_AT_MEDIAN),
-    Method("dad*", False, DEPTH_LIMITED, "AD* with the tree cut at depth D; fixed (D + 1)-bit code",
-           "Flamich, Markou and Hernandez-Lobato 2022", runners.tree_runner(tree.SPLIT_AT_MEDIAN, True),
-           runners.tree_decoder(tree.SPLIT_AT_MEDIAN), "heap", "DAD*", "#029e73", "D", split=tree.SPLIT_AT_MEDIAN,
-           option=Option("depth", 0, 1023, 4, "the tree depth D; the code has D + 1 bits"),
-           width=lambda d: d + 1, from_width=lambda w: w - 1),
-    Method("pfr", True, EXPONENTIAL, "global A* coding = Poisson functional representation",
-           "Li and El Gamal 2018; Maddison, Tarlow and Minka 2014", runners.list_runner(lists.pfr, False),
-           runners.candidate_decoder, "candidate", "PFR (global A*)", "#d55e00", "^"),
-    Method("rs", True, EXPONENTIAL, "rejection sampling, sending the accepted candidate's index",
-           "Harsha et al. 2007", runners.list_runner(lists.rs, False), runners.candidate_decoder,
-           "candidate", "RS", "#cc78bc", "v"),
-    Method("orc", False, CANDIDATES, "ordered random coding over 2^K candidates; K-bit code",
-           "Theis and Yosri 2022", runners.list_runner(lists.orc, True), runners.candidate_decoder,
-           "candidate", "ORC", "#ca9161", "P",
-           option=Option("bits", 1, 40, 2, "2^K candidates, a K-bit code"), kernel_option=lambda k: 2**k,
-           width=lambda k: k, from_width=lambda w: w, index_offset=1),
-    Method("mrc", False, CANDIDATES, "minimal random coding over 2^K candidates; K-bit code",
-           "Havasi, Peharz and Hernandez-Lobato 2019", runners.list_runner(lists.mrc, True),
-           runners.candidate_decoder, "candidate", "MRC",
-           "#949494", "X", option=Option("bits", 1, 40, 2, "2^K candidates, a K-bit code"),
-           kernel_option=lambda k: 2**k, width=lambda k: k, from_width=lambda w: w, index_offset=1),
-    Method("gprs", True, KL_LINEAR, "greedy Poisson rejection sampling, splitting the interval at each "
-           "rejected sample; its path is the heap index", "Flamich 2023", runners.gprs_runner,
-           runners.gprs_decoder, "heap", "GPRS", "#56b4e9", "h", requires=GPRS_FUNCTIONS),
-    Method("gprs-global", True, EXPONENTIAL, "global greedy Poisson rejection sampling: the first point "
-           "under the graph of the stretch function", "Flamich 2023", runners.list_runner(gprs.gprs_global, False),
-           runners.candidate_decoder, "candidate", "global GPRS", "#fbafe4", "<", requires=GPRS_FUNCTIONS),
-    Method("gprs-dyadic", True, KL_LINEAR, "dyadic greedy Poisson rejection sampling: the interval is halved "
-           "at P's median once the half away from the ratio's mode is dead; the heap index is 1, Elias gamma "
-           "of the arrival number, then the node's path (a target whose ratio peaks exactly at a node's "
-           "median stays in that node, at global GPRS's cost)", "Flamich 2023",
-           runners.gprs_dyadic_runner, runners.gprs_dyadic_decoder, "heap", "dyadic GPRS", "#882255", "*",
+    Method(name="as*", exact=True, runtime=LINEAR, summary="A* coding, splitting each region at its own sample",
+           reference="Flamich, Markou and Hernandez-Lobato 2022",
+           runner=tree.tree_runner(tree.SPLIT_AT_SAMPLE, False), decoder=tree.tree_decoder(tree.SPLIT_AT_SAMPLE),
+           index="heap", label="AS*", color="#0173b2", marker="o", split=tree.SPLIT_AT_SAMPLE),
+    Method(name="ad*", exact=True, runtime=LINEAR,
+           summary="A* coding with dyadic splits at P's median of each region",
+           reference="Flamich, Markou and Hernandez-Lobato 2022",
+           runner=tree.tree_runner(tree.SPLIT_AT_MEDIAN, False), decoder=tree.tree_decoder(tree.SPLIT_AT_MEDIAN),
+           index="heap", label="AD*", color="#de8f05", marker="s", split=tree.SPLIT_AT_MEDIAN),
+    Method(name="dad*", exact=False, runtime=DEPTH_LIMITED,
+           summary="AD* with the tree cut at depth D; fixed (D + 1)-bit code",
+           reference="Flamich, Markou and Hernandez-Lobato 2022",
+           runner=tree.tree_runner(tree.SPLIT_AT_MEDIAN, True), decoder=tree.tree_decoder(tree.SPLIT_AT_MEDIAN),
+           index="heap", label="DAD*", color="#029e73", marker="D", split=tree.SPLIT_AT_MEDIAN,
+           code=None, option=_DEPTH, width=lambda d: d + 1, from_width=lambda w: w - 1),
+    Method(name="pfr", exact=True, runtime=EXPONENTIAL, summary="global A* coding = Poisson functional representation",
+           reference="Li and El Gamal 2018; Maddison, Tarlow and Minka 2014",
+           runner=lists.list_runner(lists.pfr, False), decoder=lists.candidate_decoder,
+           index="candidate", label="PFR (global A*)", color="#d55e00", marker="^"),
+    Method(name="rs", exact=True, runtime=EXPONENTIAL,
+           summary="rejection sampling, sending the accepted candidate's index", reference="Harsha et al. 2007",
+           runner=lists.list_runner(lists.rs, False), decoder=lists.candidate_decoder,
+           index="candidate", label="RS", color="#cc78bc", marker="v"),
+    Method(name="orc", exact=False, runtime=CANDIDATES,
+           summary="ordered random coding over 2^K candidates; K-bit code", reference="Theis and Yosri 2022",
+           runner=lists.list_runner(lists.orc, True), decoder=lists.candidate_decoder,
+           index="candidate", label="ORC", color="#ca9161", marker="P", code=None, option=_BITS, **_CANDIDATES),
+    Method(name="mrc", exact=False, runtime=CANDIDATES,
+           summary="minimal random coding over 2^K candidates; K-bit code",
+           reference="Havasi, Peharz and Hernandez-Lobato 2019",
+           runner=lists.list_runner(lists.mrc, True), decoder=lists.candidate_decoder,
+           index="candidate", label="MRC", color="#949494", marker="X", code=None, option=_BITS, **_CANDIDATES),
+    Method(name="gprs", exact=True, runtime=KL_LINEAR,
+           summary="greedy Poisson rejection sampling, splitting the interval at each rejected sample; its path "
+           "is the heap index", reference="Flamich 2023", runner=gprs.gprs_runner, decoder=gprs.gprs_decoder,
+           index="heap", label="GPRS", color="#56b4e9", marker="h", requires=GPRS_FUNCTIONS),
+    Method(name="gprs-global", exact=True, runtime=EXPONENTIAL,
+           summary="global greedy Poisson rejection sampling: the first point under the graph of the stretch "
+           "function", reference="Flamich 2023", runner=lists.list_runner(gprs.gprs_global, False),
+           decoder=lists.candidate_decoder, index="candidate", label="global GPRS", color="#fbafe4", marker="<",
            requires=GPRS_FUNCTIONS),
+    Method(name="gprs-dyadic", exact=True, runtime=KL_LINEAR,
+           summary="dyadic greedy Poisson rejection sampling: the interval is halved at P's median once the half "
+           "away from the ratio's mode is dead; the heap index is 1, Elias gamma of the arrival number, then the "
+           "node's path (a target whose ratio peaks exactly at a node's median stays in that node, at global "
+           "GPRS's cost)", reference="Flamich 2023", runner=gprs.gprs_dyadic_runner, decoder=gprs.gprs_dyadic_decoder,
+           index="heap", label="dyadic GPRS", color="#882255", marker="*", requires=GPRS_FUNCTIONS),
 )
 
 METHODS = {}
@@ -159,34 +183,3 @@ def default_options(method):
     """The small options that warm-up, tests and benchmarks use for ``method``: {} or {name: value}."""
     m = method_spec(method)
     return {} if m.option is None else {m.option.name: m.option.default}
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A method with its options checked: what encode, decode and simulate run."""
-
-    method: Method
-    coder: object  # rec_bench.codes coder of the index
-    kernel_option: int  # the runner's option
-    value: int | None  # the option's value (D or K), None for universal-code methods
-
-
-def resolve_options(method, code=None, depth=None, bits=None):
-    """Check the options given with ``method``; options that do not apply to it are refused.
-
-    Universal-code methods take ``code`` ("elias-delta", the default, or "elias-gamma") and no
-    size option; fixed-length methods take their size option and no ``code``.
-    """
-    m = method if isinstance(method, Method) else method_spec(method)
-    given = {"depth": depth, "bits": bits}
-    for name, value in given.items():
-        if value is not None and (m.option is None or m.option.name != name):
-            takes = f"takes {m.option.name}=, not {name}=" if m.option else f"takes no {name}= option"
-            raise ValueError(f"{m.name} {takes}")
-    if m.option is None:
-        return Resolved(m, C.universal("elias-delta" if code is None else code), 0, None)
-    if code is not None:
-        raise ValueError(f"{m.name} writes a fixed-length code sized by "
-                         f"{m.option.name}=; it takes no code= option, got code={code!r}")
-    value = m.option.check(m.name, given[m.option.name])
-    return Resolved(m, C.FixedLength(m.width(value)), m.kernel_option(value), value)

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from . import codecs
-from .methods import check_family, resolve_options
+from .coding.rows import run_encode
+from .coding.setup import check_family, resolve_options, step_budget
 from .pairs import FAMILIES, resolve
 from .results.layout import message_frame
-from .search import OK, batch
+from .status import OK
 
 LN2 = np.log(2.0)
 PROGRESS_CHUNK = 4096  # messages per compiled call when a progress bar is shown
@@ -25,19 +25,20 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     """Encode one message per element of ``seeds`` broadcast against the parameters of q and p.
 
     Returns a DataFrame, one row per message (rec_bench.results.layout): seed, kl and dinf of its
-    pair (bits), steps (each step draws one sample of P), nbits (length of the real code; <NA> when censored), ideal_bits (log2 of the
-    index), sample (NaN when censored) and censored (the step budget ran out). Options as for
-    :func:`rec_bench.encode`. ``progress=True`` shows a progress bar (tqdm). Ctrl-C stops the run
-    within about a second with KeyboardInterrupt.
+    pair (bits), steps (each step draws one sample of P), nbits (length of the real code; <NA> when
+    censored), ideal_bits (log2 of the index), sample (NaN when censored) and censored (the step
+    budget ran out). Options as for :func:`rec_bench.encode`. ``progress=True`` shows a progress bar
+    (tqdm). Ctrl-C stops the run within about a second with KeyboardInterrupt.
     """
     r = resolve_options(method, code, depth, bits)
-    budget = codecs.step_budget(max_steps)
+    budget = step_budget(max_steps)
     s = _seeds(seeds)
     pair = resolve(q, p, shape=s.shape)
-    check_family(r.method, FAMILIES[pair.family])
+    check_family(r.method, pair.family)
     s = np.array(np.broadcast_to(s, pair.shape).ravel())  # writable: one compiled signature
-    width = r.coder.width if r.coder.fixed else 0
     n = s.shape[0]
+    option = np.full(n, r.kernel_option, np.int64)
+    width = np.full(n, r.width, np.int64)
     step = n if not progress else PROGRESS_CHUNK
     parts = []
     bar = None
@@ -48,17 +49,16 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     try:
         for lo in range(0, max(n, 1), max(step, 1)):
             hi = min(lo + step, n)
-            done, *cols = batch.run_batch(r.method.id, pair.family, pair.params[lo:hi], pair.loc[lo:hi],
-                                          pair.scale[lo:hi], s[lo:hi], budget, r.kernel_option, r.coder.id, width)
-            if done < hi - lo:
-                raise KeyboardInterrupt
-            parts.append(cols)
+            out, _, _ = run_encode(r.method, pair.family, pair.params[lo:hi], pair.loc[lo:hi], pair.scale[lo:hi],
+                                   s[lo:hi], 1, False, budget, option[lo:hi], width[lo:hi], r.code, write=False)
+            parts.append(out)
             if bar is not None:
                 bar.update(hi - lo)
     finally:
         if bar is not None:
             bar.close()
-    status, steps, _, nbits, ideal, x = (np.concatenate(c) for c in zip(*parts))
+    status, steps, nbits, ideal, x = (np.concatenate([getattr(o, f) for o in parts])
+                                      for f in ("status", "steps", "code_bits", "ideal", "x"))
     module = FAMILIES[pair.family]
     kl = np.broadcast_to(module.kl(q, p), pair.shape).ravel() / LN2
     return message_frame(s, kl, pair.params[:, 0] / LN2, steps, nbits, ideal, x, status != OK)

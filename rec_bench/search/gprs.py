@@ -57,15 +57,15 @@ import numpy as np
 from numba import njit
 
 from .. import randomness as rnd
-from ..codes import ELIAS_DELTA, bit_length, code_length
-from .._math import LOG2, NINF, log1mexp, logaddexp
+from .._math import LOG2, NINF, bit_length, log1mexp, logaddexp
 from .._quadrature import XGK, kronrod_sum
 from ..pairs.kernels import (gprs_kink, gprs_log_excess, gprs_log_masses, gprs_log_stretch, logr, median_between,
                              mode, sample_between, support)
 from . import lists, tree
+from .workspace import log2_heap_index as ws_log2_heap_index, reserve
 
 from .._signals import POLL, interrupted
-from . import CENSORED, EMPTY_REGION, INTERRUPTED, OK
+from ..status import CENSORED, EMPTY_REGION, INTERRUPTED, OK
 
 RTOL = 1e-12  # relative error target of the integrated log sigma
 TAIL = 50.0  # levels below e^-TAIL: sigma(h) = h to relative e^-TAIL
@@ -411,7 +411,7 @@ def gprs_decode_walk(fam, seed, bits):
     sample, with the same keys, uniforms and child masses), so its path is walked by AS*'s decoder:
     z is the encoder's bit for bit; status EMPTY_REGION for a path no search can produce.
     """
-    return tree.decode_walk(fam, seed, tree.SPLIT_AT_SAMPLE, bits)
+    return tree.decode_walk(fam, seed, np.int64(tree.SPLIT_AT_SAMPLE), bits)
 
 
 @njit(cache=True)
@@ -514,44 +514,71 @@ def gprs_dyadic_decode(fam, seed, bits, j):
     return OK, z
 
 
-# ---- many messages (tests and benchmarks; rec_bench.search.batch is the harness's runner) ------
+# ---- the registry's signatures (rec_bench.methods; see rec_bench.search.tree) ------------------
 
-GLOBAL, SPLIT, DYADIC = 0, 1, 2
+@njit(inline="always")
+def gprs_runner(fam, prm, seed, max_steps, option, ws):
+    """Split-on-sample GPRS. Its path of left/right decisions is laid into the tree workspace as a
+    chain of nodes (node i + 1 the child of node i along bit i), so that encoders read its heap
+    index with tree.path_of like any tree method's."""
+    status, steps, drawn, z, path, depth = gprs_search(fam, prm, seed, max_steps, np.empty(64, np.uint8))
+    if status != OK:
+        return status, steps, drawn, z, 0, math.nan, 0, ws
+    ws = reserve(ws, depth + 1)
+    link, dep = ws[1], ws[2]
+    link[0] = -1
+    dep[0] = 0
+    for i in range(depth):
+        link[i + 1] = 2 * i + path[i]
+        dep[i + 1] = i + 1
+    return status, steps, drawn, z, depth + 1, ws_log2_heap_index(ws, depth), np.int64(depth), ws
 
 
-@njit(cache=True)
-def run_batch(variant, fam, prm, seeds, max_steps):
-    """Messages j = 0..n-1 with parameter row prm[j] and seed seeds[j], in standard coordinates.
-
-    variant GLOBAL, SPLIT or DYADIC. Returns arrays status, steps, samples_drawn, z (NaN when
-    censored), nbits (Elias delta length of the code: the candidate index; the heap index; the heap
-    index then the arrival index for DYADIC; -1 when censored) and log2 of the index.
-    """
-    n = seeds.shape[0]
-    status = np.empty(n, np.int8)
-    steps = np.empty(n, np.int64)
-    drawn = np.empty(n, np.int64)
-    zs = np.empty(n)
-    nbits = np.empty(n, np.int64)
-    ideal = np.empty(n)
-    path = new_path(256)
-    for j in range(n):
-        if variant == GLOBAL:
-            st, s, d, index, z = gprs_global(fam, prm[j], seeds[j], max_steps)
-            nb = code_length(ELIAS_DELTA, bit_length(index), 0)
-            lg = math.log2(index) if st == OK else math.nan
-        elif variant == SPLIT:
-            st, s, d, z, path, depth = gprs_search(fam, prm[j], seeds[j], max_steps, path)
-            nb = code_length(ELIAS_DELTA, depth + 1, 0)
-            lg = log2_heap_index(path, depth)
+@njit(inline="always")
+def gprs_dyadic_runner(fam, prm, seed, max_steps, option, ws):
+    """Dyadic GPRS. Its code is a node path and an arrival number j >= 1; both go into one heap
+    index, 1 followed by the Elias-gamma bits of j and then the path bits, laid into the tree
+    workspace as a chain of nodes as for split GPRS. ``gprs_dyadic_decoder`` parses them back."""
+    status, steps, drawn, z, path, depth, j = gprs_dyadic(fam, prm, seed, max_steps, np.empty(64, np.uint8))
+    if status != OK:
+        return status, steps, drawn, z, 0, math.nan, 0, ws
+    nj = bit_length(j)
+    head = 2 * nj - 1  # gamma(j): nj - 1 zeros, then j's nj bits, most significant first
+    n = head + depth
+    ws = reserve(ws, n + 1)
+    link, dep = ws[1], ws[2]
+    link[0] = -1
+    dep[0] = 0
+    for i in range(n):
+        if i < nj - 1:
+            bit = 0
+        elif i < head:
+            bit = (j >> (head - 1 - i)) & 1
         else:
-            st, s, d, z, path, depth, arrival = gprs_dyadic(fam, prm[j], seeds[j], max_steps, path)
-            nb = code_length(ELIAS_DELTA, depth + 1, 0) + code_length(ELIAS_DELTA, bit_length(arrival), 0)
-            lg = log2_heap_index(path, depth) + math.log2(max(arrival, 1))
-        status[j] = st
-        steps[j] = s
-        drawn[j] = d
-        zs[j] = z if st == OK else math.nan
-        nbits[j] = nb if st == OK else -1
-        ideal[j] = lg if st == OK else math.nan
-    return status, steps, drawn, zs, nbits, ideal
+            bit = path[i - head]
+        link[i + 1] = 2 * i + bit
+        dep[i + 1] = i + 1
+    return status, steps, drawn, z, n + 1, ws_log2_heap_index(ws, n), np.int64(n), ws
+
+
+@njit(inline="always")
+def gprs_decoder(fam, seed, path, index):
+    """Walk split-on-sample GPRS's path, regenerating each step's sample to split."""
+    return gprs_decode_walk(fam, seed, path)
+
+
+@njit(inline="always")
+def gprs_dyadic_decoder(fam, seed, path, index):
+    """Parse gamma(j) from the front of the path bits, then walk the rest of the path with AD*'s
+    medians and draw arrival j of that node. A malformed gamma prefix (no 1 bit, too few bits for j,
+    or j past 2^61) is EMPTY_REGION: no search produces it."""
+    n = path.shape[0]
+    zeros = 0
+    while zeros < n and path[zeros] == 0:
+        zeros += 1
+    if zeros > 60 or 2 * zeros + 1 > n:
+        return EMPTY_REGION, math.nan
+    j = np.int64(0)
+    for i in range(zeros, 2 * zeros + 1):
+        j = (j << 1) | np.int64(path[i])
+    return gprs_dyadic_decode(fam, seed, path[2 * zeros + 1:], j)

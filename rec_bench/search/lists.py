@@ -26,10 +26,10 @@ import math
 from numba import njit
 
 from .. import randomness as rnd
-from .._math import NINF
+from .._math import NINF, bit_length
 from .._signals import POLL, interrupted
 from ..pairs.kernels import logr, sample_between, support
-from . import CENSORED, INTERRUPTED, OK
+from ..status import CENSORED, INTERRUPTED, OK
 
 
 @njit(cache=True, inline="always")
@@ -142,3 +142,36 @@ def mrc(fam, prm, seed, n, max_steps):
     if best_z != best_z:
         best_z = candidate(fam, rnd.candidate_key(base, 1))
     return OK, n, n, best, best_z
+
+
+# ---- the registry's signatures (rec_bench.methods; see rec_bench.search.tree) ------------------
+
+
+def list_runner(kernel, takes_option):
+    """A candidate-list kernel ``kernel(fam, prm, seed, [option,] max_steps)`` as a runner; its
+    ``node`` is the 1-based candidate index."""
+
+    if takes_option:
+        @njit(inline="always")
+        def run(fam, prm, seed, max_steps, option, ws):
+            return _list_result(kernel(fam, prm, seed, option, max_steps), ws)
+    else:
+        @njit(inline="always")
+        def run(fam, prm, seed, max_steps, option, ws):
+            return _list_result(kernel(fam, prm, seed, max_steps), ws)
+
+    return run
+
+
+@njit(inline="always")
+def _list_result(result, ws):
+    status, steps, drawn, index, z = result
+    if status != OK:
+        return status, steps, drawn, z, 0, math.nan, index, ws
+    return status, steps, drawn, z, bit_length(index), math.log2(index), index, ws
+
+
+@njit(inline="always")
+def candidate_decoder(fam, seed, path, index):
+    """Candidate ``index`` of the list of ``seed``: what every list method's decoder returns."""
+    return OK, candidate_at(fam, seed, index)

@@ -37,53 +37,14 @@ from .. import randomness as rnd
 from .._math import LOG2, NINF, truncated_gumbel
 from .._signals import POLL, interrupted
 from ..pairs.kernels import logr, median_between, sample_between, sample_z_between, sup_logr, support
-from . import CENSORED, EMPTY_REGION, INTERRUPTED, OK
+from ..status import CENSORED, EMPTY_REGION, INTERRUPTED, OK
+from .workspace import GUMBEL, LFA, LFB, LMASS, LSA, LSB, ZA, ZB, grow, log2_heap_index
 
 SPLIT_AT_SAMPLE = 0
 SPLIT_AT_MEDIAN = 1
 NO_DEPTH_LIMIT = 2**31 - 1
 
 NEED_SPACE = -1  # internal: the arena is full
-
-# columns of the arena's region table; LMASS = log P(B), stored when the node is created so that
-# popping it does not evaluate the mass again
-ZA, LFA, LSA, ZB, LFB, LSB, GUMBEL, LMASS = range(8)
-NCOLS = 8
-
-
-@njit(cache=True)
-def new_workspace(capacity):
-    """Arena and heap arrays for searches: reused across messages, grown when a search needs more."""
-    return (
-        np.empty((capacity, NCOLS)),  # region, Gumbel and log mass
-        np.empty(capacity, np.int64),  # link = 2 * parent + bit (root: -1)
-        np.empty(capacity, np.int32),  # depth
-        np.empty(capacity, np.uint64),  # randomness key
-        np.empty(capacity),  # heap: bounds
-        np.empty(capacity, np.int64),  # heap: arena indices
-    )
-
-
-@njit(cache=True)
-def _grow(ws, used):
-    reg, link, dep, key, hb, hn = ws
-    bigger = new_workspace(2 * reg.shape[0])
-    bigger[0][:used] = reg[:used]
-    bigger[1][:used] = link[:used]
-    bigger[2][:used] = dep[:used]
-    bigger[3][:used] = key[:used]
-    bigger[4][:used] = hb[:used]
-    bigger[5][:used] = hn[:used]
-    return bigger
-
-
-@njit(cache=True)
-def reserve(ws, n):
-    """The workspace, grown by doubling until it holds at least n nodes."""
-    while ws[0].shape[0] < n:
-        ws = _grow(ws, ws[0].shape[0])
-    return ws
-
 
 @njit(cache=True, inline="always")
 def child_log_mass(rule, lm, u, bit):
@@ -244,31 +205,8 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
         )
         if status != NEED_SPACE:
             break
-        reg, link, dep, key, hb, hn = _grow((reg, link, dep, key, hb, hn), used)
+        reg, link, dep, key, hb, hn = grow((reg, link, dep, key, hb, hn), used)
     return status, steps, steps, best, best_z, lb, (reg, link, dep, key, hb, hn)
-
-
-@njit(cache=True)
-def path_of(ws, node):
-    """The path bits (root first) of an arena node: the heap index without its leading 1."""
-    link, dep = ws[1], ws[2]
-    bits = np.empty(dep[node], np.uint8)
-    while link[node] >= 0:
-        bits[dep[node] - 1] = link[node] & 1
-        node = link[node] >> 1
-    return bits
-
-
-@njit(cache=True, inline="always")
-def log2_heap_index(ws, node):
-    """log2 of the node's heap index h = 1.b1b2...bd (binary) * 2^d, from its top 53 path bits."""
-    link, dep = ws[1], ws[2]
-    d = dep[node]
-    frac = 0.0
-    while link[node] >= 0:
-        frac = (frac + (link[node] & 1)) * 0.5
-        node = link[node] >> 1
-    return d + math.log2(1.0 + frac)
 
 
 @njit(cache=True)
@@ -299,3 +237,36 @@ def decode_walk(fam, seed, rule, bits):
     u = rnd.uniform(k, rnd.LOCATION)
     z, _, _ = sample_between(fam, za, lfa, lsa, zb, lfb, lsb, lm, u)
     return OK, z
+
+
+# ---- the registry's signatures (rec_bench.methods): runner and decoder of AS*, AD* and DAD* ------
+# A runner is ``run(fam, prm, seed, max_steps, option, ws) -> (status, steps, samples_drawn, z,
+# index bit length, log2 index, node, ws)``; ``node`` is the arena node whose path (``path_of``)
+# is the heap index without its leading 1. A decoder is ``decode(fam, seed, path, index) -> (status,
+# z)``: heap-index methods read the path bits (uint8, root first), list methods the 1-based index.
+
+
+def tree_runner(rule, depth_limited):
+    """The A* tree search with split ``rule``; with ``depth_limited`` the option is the depth D."""
+
+    @njit(inline="always")
+    def run(fam, prm, seed, max_steps, option, ws):
+        # the depth a runtime int64 either way, so that AD* and DAD* share one compiled search; the
+        # rule stays a compile-time constant (one search per split rule)
+        depth = np.int64(option) if depth_limited else np.int64(NO_DEPTH_LIMIT)
+        status, steps, drawn, node, z, _, ws = search(fam, prm, seed, rule, depth, max_steps, ws)
+        if status != OK:
+            return status, steps, drawn, z, 0, math.nan, node, ws
+        return status, steps, drawn, z, ws[2][node] + 1, log2_heap_index(ws, node), node, ws
+
+    return run
+
+
+def tree_decoder(rule):
+    """Walk the path from the root, splitting with ``rule`` as the encoder did."""
+
+    @njit(inline="always")
+    def decode(fam, seed, path, index):
+        return decode_walk(fam, seed, np.int64(rule), path)  # one compiled walk for both rules
+
+    return decode

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from .. import pairs as P
-from ..codecs import DEFAULT_MAX_STEPS
+from ..coding.setup import DEFAULT_MAX_STEPS
 from ..methods import METHODS
 from .schema import SpecError, check_plots
 

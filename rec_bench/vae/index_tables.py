@@ -2,7 +2,7 @@
 
 For the image codec's ``code="model"``, sender and receiver entropy code the depth of each latent
 coordinate's returned node with one categorical table per (model, method[, DAD* depth]) and send
-the path bits verbatim (rec_bench.streams.IndexModel). A table is fitted to the depths the method
+the path bits verbatim (rec_bench.IndexModel). A table is fitted to the depths the method
 returns on the posteriors of the first ``N_IMAGES`` MNIST training images (one message per
 coordinate, seed 0): the images the model was trained on, never the test images the study
 measures. The tables are written beside the weights as ``<name>.index.json`` with the weights'
@@ -26,7 +26,7 @@ def table_path(model):
 
 def load_tables(model):
     """{key: IndexModel} of ``model`` (empty if it has no committed tables or they are another's)."""
-    from ..streams import IndexModel
+    from ..coding import IndexModel
 
     path = table_path(model)
     if path is None or not path.exists():
@@ -44,7 +44,7 @@ def load_tables(model):
 def build(model, images):
     """{key: IndexModel dict} for ``model`` from the posteriors of ``images``."""
     import rec_bench as rb
-    from ..streams import IndexModel
+    from ..coding import IndexModel
     from .model import table_key
 
     mu, s = model.encode(images)

@@ -139,7 +139,7 @@ class Model:
         return kappa_of(self.params["kappa_raw"]) if self.kind == "isokl" else None
 
     def index_model(self, method, depth=None):
-        """The committed model-coded-index table (rec_bench.streams.IndexModel) for ``method`` (and
+        """The committed model-coded-index table (rec_bench.IndexModel) for ``method`` (and
         DAD*'s ``depth``), or None. Tables live beside the weights in ``<name>.index.json``, built by
         ``python -m rec_bench.vae.index_tables`` from the posteriors of training images."""
         from .index_tables import load_tables
