@@ -231,7 +231,7 @@ def _primitive_kernels():
 
     from rec_bench import randomness as rnd
     from rec_bench._math import log1mexp, truncated_gumbel
-    from rec_bench._special import log_ndtr, ndtri_exp
+    from rec_bench.special import log_ndtr, ndtri_exp
 
     # the binary max-heap the search writes out inline in its step loop, as two small kernels
     @njit(inline="always")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
 KERNEL_SOURCES = (
-    "_special.py", "_math.py", "_quadrature.py", "_signals.py", "_dispatch.py", "methods.py", "randomness.py",
+    "special.py", "_math.py", "_quadrature.py", "_signals.py", "_dispatch.py", "methods.py", "randomness.py",
     "status.py", "coding/codes.py", "coding/kernels.py", "coding/seeds.py", "pairs/*.py", "search/*.py", "vae/_kernels.py",
 )
 _STAMP = _ROOT / "__pycache__" / "numba-sources.sha256"

@@ -5,7 +5,7 @@ kernel finishes. The long loops (search steps, candidate lists, batches of messa
 ``interrupted()`` every ``POLL`` iterations. It calls CPython's ``PyErr_CheckSignals`` (the kernels
 hold the GIL), which runs the Python-level handler; if that raised (Ctrl-C), the exception is
 cleared here and ``True`` returned, the kernel returns its INTERRUPTED status, and the Python
-caller raises KeyboardInterrupt. The C functions are bound by name, as in rec_bench._special, so
+caller raises KeyboardInterrupt. The C functions are bound by name, as in rec_bench.special, so
 on-disk caching keeps working.
 """
 

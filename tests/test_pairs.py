@@ -128,7 +128,7 @@ def test_compiled_proposal_functions_match_scipy(fam):
 
 
 def test_normal_special_functions_are_scipys():
-    from rec_bench import _special as s
+    from rec_bench import special as s
 
     @njit
     def f(x):

@@ -447,6 +447,14 @@ class CustomFamily:
     def __repr__(self):
         return f"<pair family Custom/{self.PROPOSAL.__name__}>"
 
+    def example(self):
+        """A representative pair: a target from rec_bench.pairs.examples against this proposal."""
+        from . import examples
+
+        if self.PROPOSAL is Uniform:
+            return Custom(examples.beta, [2.0, 3.0]), Uniform(0.0, 1.0)
+        return Custom(examples.normal, [0.8, 0.45]), self.PROPOSAL(0.2, 1.3)
+
     @staticmethod
     def kl(q, p):
         return np.asarray(q.analyse(p).kl)

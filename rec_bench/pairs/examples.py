@@ -8,7 +8,7 @@ import math
 
 from numba import njit
 
-from .._special import log_ndtr
+from ..special import log_ndtr
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 LOG2 = math.log(2.0)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._special import log_ndtr, ndtri_exp
+from ..special import log_ndtr, ndtri_exp
 from .distributions import Normal
 
 TARGET = Normal
@@ -222,3 +222,8 @@ def gprs_log_stretch(prm, delta):
 def gprs_kink(prm):
     """Gap at which the excess is not smooth (none here: -1)."""
     return -1.0
+
+
+def example():
+    """A representative pair of the family (D_inf about 1.5 bits), for the contract tests."""
+    return Normal(0.8, 0.45), Normal(0.2, 1.3)

@@ -212,3 +212,8 @@ def gprs_kink(prm):
     if mu > 0.0:
         return mu * (1.0 + prm[2]) / prm[2]
     return -1.0
+
+
+def example():
+    """A representative pair of the family (D_inf about 3.2 bits), for the contract tests."""
+    return Laplace(1.2, 0.35), Laplace(0.0, 1.0)

@@ -144,3 +144,8 @@ def gprs_log_stretch(prm, delta):
 @njit(cache=True)
 def gprs_kink(prm):
     return -1.0
+
+
+def example():
+    """A representative pair of the family (D_inf about 3 bits), for the contract tests."""
+    return Triangular(0.2, 0.45, 0.6), Uniform(0.0, 1.0)
