@@ -68,6 +68,7 @@ from .coding.seeds import message_seeds
 from .coding.sinks import ByteReader, varint
 from .methods import method_spec
 from .pairs import Normal
+from .vae.index_tables import index_model
 
 MAGIC = b"RB"
 VERSION = 2
@@ -160,7 +161,7 @@ def _options(method, options):
 
 def _index_model(model, method, depth):
     """The committed index model (depth table) of ``model`` for ``method`` (and DAD*'s depth)."""
-    table = model.index_model(method, depth)
+    table = index_model(model, method, depth)
     if table is None:
         raise ValueError(f"model {model.kind} has no committed index table for {method}"
                          f"{f' at depth {depth}' if method == 'dad*' else ''}; build it with "

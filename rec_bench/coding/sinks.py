@@ -167,17 +167,24 @@ class BitSource:
 
 # ---- entropy coders ----------------------------------------------------------------------------
 
+def _sizes(nbits):
+    """The sizes of the uniform symbols that carry ``nbits`` raw bits: 2^16, ..., 2^(the rest)."""
+    n = (nbits + CHUNK - 1) // CHUNK
+    sizes = np.full(n, 1 << CHUNK, np.int32)
+    if nbits % CHUNK:
+        sizes[-1] = 1 << (nbits % CHUNK)
+    return sizes
+
+
 def _chunks(packed, nbits):
     """Raw bits as CHUNK-bit uniform symbols: (symbols, sizes) for constriction's Uniform family."""
-    n = (nbits + CHUNK - 1) // CHUNK
-    padded = np.zeros(2 * n, np.uint8)
+    sizes = _sizes(nbits)
+    padded = np.zeros(2 * sizes.size, np.uint8)
     padded[: (nbits + 7) >> 3] = np.asarray(packed, np.uint8)[: (nbits + 7) >> 3]
     words = padded.view(">u2").astype(np.int32)
-    sizes = np.full(n, 1 << CHUNK, np.int32)
     rest = nbits % CHUNK
     if rest:
         words[-1] >>= CHUNK - rest
-        sizes[-1] = 1 << rest
     return words, sizes
 
 
@@ -238,7 +245,7 @@ class _CoderSource:
             raise ValueError(f"corrupted stream: it names {nbits} bits, more than its {self.capacity} bits hold")
         if nbits == 0:
             return np.zeros(0, np.uint8)
-        _, sizes = _chunks(np.zeros(0, np.uint8), nbits)
+        sizes = _sizes(nbits)
         return _unchunk(self._get(sizes.size, self.models.uniform, sizes), nbits)
 
     def get_flag(self):

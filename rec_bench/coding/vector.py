@@ -264,7 +264,8 @@ def decode_from(source, p, s, seeds, shape, d):
     parts, start = [], 0
     depths = np.empty(n * d, np.int64)
     for j in range(n):
-        dj, packed, nbits = get_model_vector(source, s.index_model, d, s.escape, dad)
+        dj, packed, nbits = get_model_vector(source, s.index_model, d, s.escape,
+                                             None if dad is None else dad[j * d : (j + 1) * d])
         depths[j * d : (j + 1) * d] = dj
         parts.append((start, packed, nbits))
         start = (start + nbits + CHUNK - 1) // CHUNK * CHUNK

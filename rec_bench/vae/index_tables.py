@@ -15,9 +15,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..coding import IndexModel
+
 N_IMAGES = 20_000
 METHODS = (("as*", None), ("ad*", None), *(("dad*", d) for d in range(2, 9)))
 _CACHE = {}
+
+
+def table_key(method, depth=None):
+    return f"{method}:{int(depth)}" if method == "dad*" else method
 
 
 def table_path(model):
@@ -26,7 +32,6 @@ def table_path(model):
 
 def load_tables(model):
     """{key: IndexModel} of ``model`` (empty if it has no committed tables or they are another's)."""
-    from ..coding import IndexModel
 
     path = table_path(model)
     if path is None or not path.exists():
@@ -41,11 +46,15 @@ def load_tables(model):
     return _CACHE[key]
 
 
+def index_model(model, method, depth=None):
+    """The committed model-coded-index table (rec_bench.IndexModel) of ``model`` for ``method`` (and
+    DAD*'s ``depth``), or None."""
+    return load_tables(model).get(table_key(method, depth))
+
+
 def build(model, images):
     """{key: IndexModel dict} for ``model`` from the posteriors of ``images``."""
     import rec_bench as rb
-    from ..coding import IndexModel
-    from .model import table_key
 
     mu, s = model.encode(images)
     q, p = rb.Normal(mu.ravel(), s.ravel()), rb.Normal(0.0, 1.0)

@@ -138,14 +138,6 @@ class Model:
         """IsoKL: the per-coordinate KL in nats (None for the plain VAE)."""
         return kappa_of(self.params["kappa_raw"]) if self.kind == "isokl" else None
 
-    def index_model(self, method, depth=None):
-        """The committed model-coded-index table (rec_bench.IndexModel) for ``method`` (and
-        DAD*'s ``depth``), or None. Tables live beside the weights in ``<name>.index.json``, built by
-        ``python -m rec_bench.vae.index_tables`` from the posteriors of training images."""
-        from .index_tables import load_tables
-
-        return load_tables(self).get(table_key(method, depth))
-
     # ---- sender side ----
     def encode(self, images):
         """Posterior (mu, s), each (n, d) float64, of uint8 images (n, 28, 28) or (n, 784)."""
@@ -287,10 +279,6 @@ def save_model(path, config, params, provenance=None):
         prov["model_hash"] = loaded.hash
         path.with_suffix(".json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n")
     return loaded
-
-
-def table_key(method, depth=None):
-    return f"{method}:{int(depth)}" if method == "dad*" else method
 
 
 def load_model(name_or_path="vae", with_provenance=True):
