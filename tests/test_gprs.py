@@ -17,9 +17,16 @@ from hypothesis import strategies as st
 from pathlib import Path
 from scipy import integrate, stats
 
+import code_oracles as C
 import rec_bench as rb
+from rec_bench.coding.rows import run_encode
+from rec_bench.coding.setup import resolve_options
 from rec_bench.pairs import gaussian, laplace, resolve, triangular
 from rec_bench.search import gprs, lists
+from rec_bench.status import CENSORED, EMPTY_REGION, OK
+
+# the three registered variants (this module's subject is GPRS)
+SPLIT, GLOBAL, DYADIC = "gprs", "gprs-global", "gprs-dyadic"
 
 N = 20_000
 ALPHA = 1e-3
@@ -48,13 +55,22 @@ LEVEL_PAIRS = {
 }
 
 
-def run(variant, q, p, seeds, max_steps=10**8):
+def batch(variant, q, p, seeds, max_steps):
+    """The registered variant's compiled batch (rec_bench.coding.rows.run_encode without writing):
+    per-message status, steps, sample and code length (-1 when censored)."""
+    r = resolve_options(variant)
     pair = resolve(q, p, np.shape(seeds))
-    status, steps, drawn, z, nbits, _ = gprs.run_batch(
-        variant, pair.family, pair.params, np.asarray(seeds, np.uint64), max_steps
-    )
-    assert np.all(status == gprs.OK)
-    return steps, pair.loc + pair.scale * z, nbits
+    s = np.array(np.broadcast_to(np.asarray(seeds, np.uint64), pair.shape).ravel())
+    n = s.size
+    out, _, _ = run_encode(r.method, pair.family, pair.params, pair.loc, pair.scale, s, 1, False, max_steps,
+                           np.full(n, r.kernel_option, np.int64), np.full(n, r.width, np.int64), r.code, write=False)
+    return out.status, out.steps, out.x, out.code_bits
+
+
+def run(variant, q, p, seeds, max_steps=10**8):
+    status, steps, x, nbits = batch(variant, q, p, seeds, max_steps)
+    assert np.all(status == OK)
+    return steps, x, nbits
 
 
 def ks(variant, q, p, seeds):
@@ -224,10 +240,11 @@ def test_accept_test_agrees_with_the_stretch_function(name):
 # ---- exactness ----
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("variant", [gprs.SPLIT, gprs.GLOBAL])
-def test_gprs_samples_q(variant, family):
-    q, p = FAMILIES[family]
+@pytest.mark.parametrize("variant", [SPLIT, GLOBAL, DYADIC])
+def test_gprs_samples_q_with_the_mode_at_the_edge_of_the_support(variant):
+    """Every family's example pair is checked for every exact method by tests/test_contract.py;
+    here the triangle whose mode is the support's lower edge."""
+    q, p = FAMILIES["triangular-edge"]
     assert ks(variant, q, p, np.arange(N)) > ALPHA
 
 
@@ -235,31 +252,21 @@ def test_gprs_samples_q(variant, family):
 def test_split_gprs_is_exact_at_large_dinf(dinf):
     """At KL = 2 bits the ratio's mode lies 20-55 standard deviations into P's tail."""
     q, p = rb.fixed_kl(2, dinf)
-    assert ks(gprs.SPLIT, q, p, np.arange(N) + 10**6) > ALPHA
+    assert ks(SPLIT, q, p, np.arange(N) + 10**6) > ALPHA
 
 
 @pytest.mark.parametrize("pair", [FAMILIES["laplace"], rb.fixed_kl(2, 40)])
 def test_dyadic_gprs_samples_q(pair):
-    assert ks(gprs.DYADIC, *pair, np.arange(N) + 2 * 10**6) > ALPHA
-
-
-@pytest.mark.parametrize("family", ["normal", "triangular-edge"])
-def test_registered_dyadic_gprs_samples_q(family):
-    """The registry's "gprs-dyadic" (runner, heap index, simulate) on the two families the kernel
-    test above does not cover, with the same check that rejects a slightly wrong sampler."""
-    q, p = FAMILIES[family]
-    df = rb.simulate("gprs-dyadic", q, p, np.arange(N) + 8 * 10**6)
-    assert not df.censored.any()
-    assert stats.kstest(df["sample"].to_numpy(), q.scipy().cdf).pvalue > ALPHA
+    assert ks(DYADIC, *pair, np.arange(N) + 2 * 10**6) > ALPHA
 
 
 def test_pooled_samples_are_exact_across_a_gaussian_channel():
     q, p = rb.gaussian_channel(6, N, seed=3)
-    _, x, _ = run(gprs.SPLIT, q, p, np.arange(N))
+    _, x, _ = run(SPLIT, q, p, np.arange(N))
     assert stats.kstest(stats.norm.cdf(x, q.loc, q.scale), "uniform").pvalue > ALPHA
 
 
-@pytest.mark.parametrize("variant", [gprs.SPLIT, gprs.GLOBAL])
+@pytest.mark.parametrize("variant", [SPLIT, GLOBAL])
 def test_the_check_rejects_a_slightly_wrong_sampler(variant):
     """Samples of a Q shifted by 5% of its scale fail the same test against the true Q."""
     q, p = FAMILIES["normal"]
@@ -297,7 +304,7 @@ def test_first_step_accepts_with_the_stretch_functions_probability(name):
     pts = [0.0, prm[1]] if fam == 1 else [prm[2]]
     theory, _ = integrate.quad(f, -40, 40, points=[x for x in pts if -40 < x < 40], limit=400, epsabs=1e-12)
     n = 100_000
-    steps, _, _ = run(gprs.SPLIT, q, p, np.arange(n) + 7 * 10**7)
+    steps, _, _ = run(SPLIT, q, p, np.arange(n) + 7 * 10**7)
     first = np.mean(steps == 1)
     assert abs(first - theory) < 4 * math.sqrt(theory * (1 - theory) / n)
 
@@ -308,7 +315,7 @@ def test_first_step_accepts_with_the_stretch_functions_probability(name):
 def test_global_gprs_takes_exp_dinf_steps_on_average():
     """E[steps] = e^D_inf exactly (nats); a centred target keeps the tail of the steps light."""
     q, p = rb.Normal(0.0, 2.0**-4), rb.Normal(0.0, 1.0)  # D_inf = 4 bits
-    steps, _, _ = run(gprs.GLOBAL, q, p, np.arange(N) + 3 * 10**6)
+    steps, _, _ = run(GLOBAL, q, p, np.arange(N) + 3 * 10**6)
     se = steps.std() / math.sqrt(N)
     assert abs(steps.mean() - 16.0) < 3 * se
 
@@ -318,7 +325,7 @@ def test_global_gprs_uses_pfr_candidates():
     fam, prm = row(*FAMILIES["laplace"])
     for seed in range(200):
         status, _, _, index, z = gprs.gprs_global(fam, prm, np.uint64(seed), 10**6)
-        assert status == gprs.OK
+        assert status == OK
         assert lists.candidate_at(fam, np.uint64(seed), index) == z
 
 
@@ -327,7 +334,7 @@ def test_split_gprs_steps_do_not_grow_with_dinf():
     grid = np.array([6.0, 12.0, 24.0, 48.0, 64.0])
     means = []
     for d in grid:
-        steps, _, _ = run(gprs.SPLIT, *rb.fixed_kl(2, d), np.arange(N) + 4 * 10**6)
+        steps, _, _ = run(SPLIT, *rb.fixed_kl(2, d), np.arange(N) + 4 * 10**6)
         means.append(steps.mean())
     slope = np.polyfit(grid, means, 1)[0]
     assert abs(slope) < 0.01
@@ -348,7 +355,7 @@ def test_split_gprs_steps_match_the_published_channel_runs(mi):
     pub = anchor("gprs_and_a_star.csv")
     mean_pub = float(pub.loc[np.isclose(pub.mi, mi), "mean_sac_gprs_runtime"].iloc[0])
     q, p = rb.gaussian_channel(mi, N, seed=11)
-    steps, _, _ = run(gprs.SPLIT, q, p, np.arange(N) + 5 * 10**6)
+    steps, _, _ = run(SPLIT, q, p, np.arange(N) + 5 * 10**6)
     se = steps.std() * math.sqrt(1 / N + 1 / 10_000)
     assert abs(steps.mean() - mean_pub) < 3 * se
 
@@ -375,13 +382,13 @@ def test_decode_walk_reproduces_the_sample_bit_for_bit(data, seed):
     fam, prm = row(q, p)
     seed = np.uint64(seed)
     status, steps, drawn, z, path, depth = gprs.gprs_search(fam, prm, seed, 10**6, gprs.new_path(1))
-    assert status == gprs.OK and steps == depth + 1 == drawn
+    assert status == OK and steps == depth + 1 == drawn
     st_, z2 = gprs.gprs_decode_walk(fam, seed, path[:depth].copy())
-    assert st_ == gprs.OK and z2 == z
+    assert st_ == OK and z2 == z
     status, _, _, z, path, depth, j = gprs.gprs_dyadic(fam, prm, seed, 10**6, gprs.new_path(1))
-    if status == gprs.OK:
+    if status == OK:
         st_, z2 = gprs.gprs_dyadic_decode(fam, seed, path[:depth].copy(), j)
-        assert st_ == gprs.OK and z2 == z
+        assert st_ == OK and z2 == z
 
 
 def test_paths_longer_than_the_workspace_and_than_63_bits():
@@ -390,20 +397,19 @@ def test_paths_longer_than_the_workspace_and_than_63_bits():
     path = gprs.new_path(1)
     for seed in range(300):
         status, steps, _, z, path, depth = gprs.gprs_search(fam, prm, np.uint64(seed), 10**6, path)
-        assert gprs.gprs_decode_walk(fam, np.uint64(seed), path[:depth].copy()) == (gprs.OK, z)
+        assert gprs.gprs_decode_walk(fam, np.uint64(seed), path[:depth].copy()) == (OK, z)
     bits = np.ones(100, np.uint8)
     status, z = gprs.gprs_decode_walk(fam, np.uint64(1), bits)
-    assert status in (gprs.OK, gprs.EMPTY_REGION)
+    assert status in (OK, EMPTY_REGION)
     assert gprs.log2_heap_index(bits, 100) == pytest.approx(101.0, abs=1e-9)
 
 
-@pytest.mark.parametrize("variant", [gprs.SPLIT, gprs.GLOBAL, gprs.DYADIC])
+@pytest.mark.parametrize("variant", [SPLIT, GLOBAL, DYADIC])
 def test_a_search_stopped_by_its_budget_is_censored(variant):
-    pair = resolve(*rb.fixed_kl(2, 20), (200,))
     seeds = np.arange(200, dtype=np.uint64)
-    status, steps, _, z, nbits, _ = gprs.run_batch(variant, pair.family, pair.params, seeds, 1)
-    censored = status == gprs.CENSORED
-    assert censored.any() and (status[~censored] == gprs.OK).all()
+    status, steps, z, nbits = batch(variant, *rb.fixed_kl(2, 20), seeds, 1)
+    censored = status == CENSORED
+    assert censored.any() and (status[~censored] == OK).all()
     assert np.isnan(z[censored]).all() and (nbits[censored] == -1).all() and (steps <= 1).all()
 
 
@@ -422,11 +428,11 @@ def test_registered_dyadic_code_is_gamma_of_the_arrival_then_the_path(pair):
     js = []
     for seed in range(150):
         status, _, _, z, ws, depth, j = gprs.gprs_dyadic(fam, prm, np.uint64(seed), 10**6, ws)
-        assert status == gprs.OK
+        assert status == OK
         code = rb.encode(q, p, "gprs-dyadic", seed)
         expected = "1" + gamma_bits(int(j)) + "".join(map(str, ws[:depth]))
         assert format(code.index, "b") == expected
-        assert code.bitstring == rb.codes.EliasDelta().encode(code.index)
+        assert code.bitstring == C.EliasDelta().encode(code.index)
         assert rb.decode(code.bits, p, "gprs-dyadic", seed) == code.sample
         js.append(j)
     assert max(js) > 1
@@ -437,6 +443,6 @@ def test_a_malformed_gamma_prefix_is_refused(path):
     """A heap index whose bits after the leading 1 do not start with a whole Elias-gamma code (or
     whose arrival number is past 2^61) names no code of gprs-dyadic: ValueError, never a crash."""
     p = rb.Normal(0.0, 1.0)
-    bits = rb.codes.EliasDelta().encode(int("1" + path, 2))
+    bits = C.EliasDelta().encode(int("1" + path, 2))
     with pytest.raises(ValueError, match="corrupted code"):
-        rb.decode(rb.codes.pack(bits), p, "gprs-dyadic", 3)
+        rb.decode(C.pack(bits), p, "gprs-dyadic", 3)

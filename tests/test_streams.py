@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+import code_oracles as C
 import rec_bench as rb
-from rec_bench import codes as C
-from rec_bench.streams import (
+from rec_bench import (
     IndexModel, StreamDecoder, StreamEncoder, VectorCode, coordinate_seed, decode_vector, encode_vector, message_seed,
 )
 
@@ -337,7 +337,7 @@ def test_the_range_coder_costs_the_models_information_plus_a_flush():
 
 
 def test_a_model_built_by_simulation_is_the_shipped_table_and_survives_json(tmp_path):
-    from rec_bench.streams import _simulate_for_kl
+    from rec_bench.coding.index_model import _simulate_for_kl
 
     shipped = IndexModel.for_kl(2.0, "as*")
     assert shipped.meta["n"] == 100_000
