@@ -3,8 +3,8 @@
 1. Speed: encode + decode of a 50-coordinate Gaussian vector at about 3 bits of KL per coordinate
    (posteriors of the Gaussian channel, ``rb.gaussian_channel(3, 50, seed)``: N(mu, 2^-6) against
    N(0, 1), mean KL 3 bits), microseconds per vector for AD* and AS* through
-   ``rec_bench.streams.encode_vector`` / ``decode_vector``, with the parts: validating the pair
-   (``rec_bench.pairs.resolve``), the compiled vector encoder and decoder alone. Also AD* with the
+   ``rb.encode`` / ``rb.decode`` (a vector: array parameters), with the parts: validating the pair
+   (``rec_bench.pairs.resolve``), the method's compiled encoder and decoder alone. Also AD* with the
    model-coded index, and a stream of all the vectors, appended and read one by one and all at once
    (``StreamEncoder.encode_many`` / ``StreamDecoder.decode_many``: one compiled call each). A pool of 200 different vectors, each coded
    with its own seed; the median (and min) of 7 repeats after a warm-up pass, in CPU time of this
@@ -28,9 +28,11 @@ import time
 import numpy as np
 
 import rec_bench as rb
-from rec_bench import streams as S
+from rec_bench.coding.kernels import entry
+from rec_bench.coding.setup import setup as vector_setup
+from rec_bench.coding.vector import proposal
 from rec_bench.pairs import resolve
-from rec_bench.search import vector as V
+from rec_bench.search.workspace import new_workspace
 
 D = 50
 KL_SPEED = 3.0
@@ -54,59 +56,60 @@ def speed(pool, repeats):
     rows = []
     vectors = [(rb.gaussian_channel(KL_SPEED, D, seed=j), j) for j in range(pool)]
     p = rb.Normal(0.0, 1.0)
-    model = S.IndexModel.for_kl(3.4, "ad*")
+    model = rb.IndexModel.for_kl(3.4, "ad*")
     for method in ("ad*", "as*"):
-        codes = [(S.encode_vector(q, p_, method, j).bits, j) for (q, p_), j in vectors]
+        codes = [(rb.encode(q, p_, method, j).bits, j) for (q, p_), j in vectors]
 
         def both(item, method=method):
             (q, p_), j = item
-            c = S.encode_vector(q, p_, method, j)
-            S.decode_vector(c.bits, p, method, j, shape=D)
+            c = rb.encode(q, p_, method, j)
+            rb.decode(c.bits, p, method, j, shape=D)
 
-        rows.append((method, "encode + decode (API)", *_median_us(both, vectors, repeats)))
-        rows.append((method, "  encode_vector", *_median_us(lambda it: S.encode_vector(*it[0], method, it[1]),
-                                                            vectors, repeats)))
-        rows.append((method, "  decode_vector", *_median_us(lambda it: S.decode_vector(it[0], p, method, it[1], shape=D),
-                                                            codes, repeats)))
+        rows.append((method, "encode + decode (rb.encode, rb.decode)", *_median_us(both, vectors, repeats)))
+        rows.append((method, "  rb.encode", *_median_us(lambda it: rb.encode(*it[0], method, it[1]), vectors,
+                                                        repeats)))
+        rows.append((method, "  rb.decode", *_median_us(lambda it: rb.decode(it[0], p, method, it[1], shape=D),
+                                                        codes, repeats)))
         rows.append((method, "  resolve(q, p) alone", *_median_us(lambda it: resolve(*it[0]), vectors, repeats)))
         pairs = [(resolve(*qp), np.array([j], np.uint64)) for qp, j in vectors]
-        setup = S._setup(method, "elias-delta", None, None, (D,), None)
-        ws = S._workspace()
+        s = vector_setup(method, None, None, None, (D,), None)
+        m = s.method
+        ws = new_workspace(1024)
+        enc, dec = entry("encode", m), entry("decode", m)
 
         def core_encode(item):
             pair, j = item
-            m = setup.method
-            V.encode(m.id, m.tree, m.index_offset, pair.family, pair.params, pair.loc, pair.scale, j, D, 2**22,
-                     setup.option, setup.width, setup.code, np.zeros(64, np.uint8), 0, ws)
+            enc(pair.family, pair.params, pair.loc, pair.scale, j, D, True, 2**22, s.option, s.width, s.code, True, 0,
+                np.zeros(64, np.uint8), 0, ws, np.empty(D, np.int8), np.empty((D, 4), np.int64), np.empty(D),
+                np.empty(D))
 
         rows.append((method, "  compiled encode alone", *_median_us(core_encode, pairs, repeats)))
-        fam, loc, scale = S._proposal(p, (D,))
+        fam, loc, scale = proposal(p, (D,))
         bufs = [(np.frombuffer(b, np.uint8).copy(), np.array([j], np.uint64)) for b, j in codes]
+        no_depths = np.zeros(0, np.int64)
 
         def core_decode(item):
             buf, j = item
-            m = setup.method
-            V.decode(m.id, m.tree, m.index_offset, fam, loc, scale, j, D, setup.width, setup.code, S._NO_DEPTHS,
-                     buf, 0, 8 * buf.size)
+            dec(fam, loc, scale, j, D, True, s.width, s.code, no_depths, 0, buf, 0, 8 * buf.size, np.empty(D))
 
         rows.append((method, "  compiled decode alone", *_median_us(core_decode, bufs, repeats)))
-    mcodes = [(S.encode_vector(q, p_, "ad*", j, index_model=model).bits, j) for (q, p_), j in vectors]
+    mcodes = [(rb.encode_vector(q, p_, "ad*", j, index_model=model).bits, j) for (q, p_), j in vectors]
 
     def model_both(item):
         (q, p_), j = item
-        c = S.encode_vector(q, p_, "ad*", j, index_model=model)
-        S.decode_vector(c.bits, p, "ad*", j, shape=D, index_model=model)
+        c = rb.encode_vector(q, p_, "ad*", j, index_model=model)
+        rb.decode_vector(c.bits, p, "ad*", j, shape=D, index_model=model)
 
     rows.append(("ad*", "model-coded encode + decode (API)", *_median_us(model_both, vectors, repeats)))
     rows.append(("ad*", "  model-coded decode_vector", *_median_us(
-        lambda it: S.decode_vector(it[0], p, "ad*", it[1], shape=D, index_model=model), mcodes, repeats)))
+        lambda it: rb.decode_vector(it[0], p, "ad*", it[1], shape=D, index_model=model), mcodes, repeats)))
 
     for method in ("ad*", "as*"):
         def stream_each(_, method=method):
-            enc = S.StreamEncoder(method, 1)
+            enc = rb.StreamEncoder(method, 1)
             for (q, p_), _j in vectors:
                 enc.encode(q, p_)
-            dec = S.StreamDecoder(enc.get_compressed(), method, 1)
+            dec = rb.StreamDecoder(enc.get_compressed(), method, 1)
             for _ in vectors:
                 dec.decode(p, shape=D)
             dec.finish()
@@ -115,11 +118,11 @@ def speed(pool, repeats):
         rows.append((method, f"stream of {pool}: encode + decode one by one", t / pool, tmin / pool))
         q_all = rb.Normal(np.stack([q.loc for (q, _), _ in vectors]), vectors[0][0][0].scale)
 
-        for name, kw in (("", {}), ("model-coded ", {"index_model": S.IndexModel.for_kl(3.4, method)})):
+        for name, kw in (("", {}), ("model-coded ", {"index_model": rb.IndexModel.for_kl(3.4, method)})):
             def stream_many(_, method=method, kw=kw):
-                enc = S.StreamEncoder(method, 1, **kw)
+                enc = rb.StreamEncoder(method, 1, **kw)
                 enc.encode_many(q_all, p)
-                dec = S.StreamDecoder(enc.get_compressed(), method, 1, **kw)
+                dec = rb.StreamDecoder(enc.get_compressed(), method, 1, **kw)
                 dec.decode_many(p, pool, shape=D)
                 dec.finish()
 
@@ -136,15 +139,15 @@ def bits_above_kl(nvec):
         mean_kl = float(np.mean([rb.kl(q, p_) for q, p_ in vectors]))
         ncoord = nvec * D
         for method in ("ad*", "as*"):
-            model = S.IndexModel.for_kl(kl, method)
+            model = rb.IndexModel.for_kl(kl, method)
             ideal = []
             for name, kw in (("elias-delta", {}), ("elias-gamma", {"code": "elias-gamma"}),
                              ("model", {"index_model": model})):
-                enc = S.StreamEncoder(method, 7, **kw)
+                enc = rb.StreamEncoder(method, 7, **kw)
                 single = 0
                 for j, (q, p_) in enumerate(vectors):
                     c = enc.encode(q, p_)
-                    single += 8 * len(S.encode_vector(q, p_, method, S.message_seed(7, j), **kw).bits)
+                    single += 8 * len(rb.encode_vector(q, p_, method, rb.message_seed(7, j), **kw).bits)
                     if name == "elias-delta":
                         ideal.append(c.ideal_bits)
                 stream_bits = 8 * len(enc.get_compressed())

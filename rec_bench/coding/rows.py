@@ -55,8 +55,8 @@ def run_encode(method, fam, prm, loc, scale, seeds, d, derive, budget, option, w
     if buf is None:
         buf = np.zeros(max(16, 2 * rows) if write else 1, np.uint8)
     st, row, pos, buf, ws = entry("encode", method)(
-        np.int64(fam), prm, loc, scale, seeds, np.int64(max(d, 1)), derive, np.int64(budget), option, width,
-        np.int64(code), write, np.int64(align), buf, np.int64(pos), _workspace(), status, counts, ideal, x)
+        int(fam), prm, loc, scale, seeds, max(int(d), 1), bool(derive), int(budget), option, width, int(code),
+        bool(write), int(align), buf, int(pos), _workspace(), status, counts, ideal, x)
     _WS[0] = ws
     if st == INTERRUPTED:
         raise KeyboardInterrupt
@@ -73,8 +73,8 @@ def run_decode(method, fam, loc, scale, seeds, d, derive, width, code, depths, b
     raises ValueError naming the coordinate."""
     x = np.empty(loc.shape[0])
     st, row, pos = entry("decode", method)(
-        np.int64(fam), loc, scale, seeds, np.int64(max(d, 1)), derive, width, np.int64(code), depths,
-        np.int64(align), buf, np.int64(pos), np.int64(end), x)
+        int(fam), loc, scale, seeds, max(int(d), 1), bool(derive), width, int(code), depths, int(align), buf,
+        int(pos), int(end), x)
     if st != OK:
         raise ValueError(ERRORS[st].format(where=where(row, d, seeds.size)))
     return x, int(pos)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..methods import Method, is_integer, method_spec
+from ..methods import check_family as family_check
 from ..pairs import FAMILIES
 from ..status import EMPTY_REGION, INDEX_TOO_LARGE, INDEX_ZERO, LONG_PREFIX, TRUNCATED
 from .codes import ELIAS_DELTA, FIXED, PATH, universal
@@ -163,9 +164,8 @@ def _methods():
 
 def check_family(method, fam):
     """Refuse a pair family that lacks what ``method`` needs (e.g. GPRS on a user-defined target)."""
-    from ..methods import check_family as check
-
-    check(method, FAMILIES[fam])
+    if method.requires:
+        family_check(method, FAMILIES[fam])
 
 
 # ---- shapes and sizes ------------------------------------------------------------------------

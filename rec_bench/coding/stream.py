@@ -7,6 +7,8 @@ padded once at its end; with an :class:`IndexModel` everything goes through one 
 framed with the number of vectors (docs/streams.md).
 """
 
+import math
+
 import numpy as np
 
 from ..methods import method_spec
@@ -131,7 +133,7 @@ class StreamDecoder:
         if self._total is not None and self.count + n > self._total:
             left = self._total - self.count
             raise ValueError(f"the stream holds {self._total} vectors; {n} asked for, {left} left")
-        d = int(np.prod(one, dtype=np.int64))
+        d = math.prod(one)
         check_size(self._source, n, d, self.index_model)  # before anything of n d entries is allocated
         st = setup(self.method, self.code, *self._options(depth, bits), shape, self.index_model)
         if n * d == 0:

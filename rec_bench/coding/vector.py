@@ -14,6 +14,7 @@ escapes' universal codes, then its path bits, framed as a stream of one vector.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -219,7 +220,7 @@ def proposal(p, shape):
     for fam, module in enumerate(FAMILIES):
         if type(p) is module.PROPOSAL:
             loc, scale = module.proposal_map(p)
-            if loc.shape != shape:
+            if loc.shape != shape and loc.ndim:
                 try:
                     fits = np.broadcast_shapes(loc.shape, shape) == shape
                 except ValueError:
@@ -234,10 +235,10 @@ def proposal(p, shape):
 
 def _flat(a, shape):
     """A fresh, writable, contiguous float64 copy of ``a`` broadcast to ``shape``, raveled."""
+    if a.ndim == 0:
+        return np.full(math.prod(shape), float(a))
     if a.shape == shape:
         return np.array(a, np.float64).ravel()
-    if a.ndim == 0:
-        return np.full(int(np.prod(shape, dtype=np.int64)), float(a))
     return np.array(np.broadcast_to(a, shape), np.float64).ravel()
 
 
@@ -307,7 +308,7 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
     shape = vector_shape(p, shape)
     seeds = np.array([check_seed(seed)], np.uint64)
     check_model(index_model)
-    d = int(np.prod(shape, dtype=np.int64))
+    d = math.prod(shape)
     if index_model is None:
         source = BitSource(data)
         check_size(source, 1, d, None)

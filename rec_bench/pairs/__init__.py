@@ -6,6 +6,7 @@ proposal (rec_bench.pairs.custom). A pair with an infinite D_inf is refused with
 names why. The families are listed in rec_bench.pairs.registry.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -61,22 +62,33 @@ class Pair(NamedTuple):
 def resolve(q, p, shape=None):
     """Validate (q, p) and prepare it for compiled code, broadcast to ``shape`` if given."""
     fam = family_of(q, p)
-    prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
-    shapes = [prm.shape[:-1], loc.shape, scale.shape] + ([] if shape is None else [shape])
-    try:
-        out = np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise ValueError(
-            f"the pair's parameters (shape {prm.shape[:-1]}) do not broadcast against the seeds "
-            f"(shape {shape})"
-        ) from None
-    # always a fresh writable array: a read-only view would be a second type to compile for
-    prm = np.array(np.broadcast_to(prm, out + (4,)).reshape(-1, 4), dtype=np.float64, order="C")
-    if not np.all(np.isfinite(prm)):
+    with np.errstate(all="ignore"):  # an overflow or 0/0 shows as a non-finite parameter, refused below
+        prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
+    out = prm.shape[:-1]
+    if loc.shape != out or scale.shape != out or (shape is not None and shape != out):
+        shapes = [prm.shape[:-1], loc.shape, scale.shape] + ([] if shape is None else [shape])
+        try:
+            out = np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(
+                f"the pair's parameters (shape {prm.shape[:-1]}) do not broadcast against the seeds "
+                f"(shape {shape})"
+            ) from None
+    # writable C-contiguous float64 arrays (a read-only view would be a second type to compile for),
+    # copied unless the family made them afresh
+    n = math.prod(out)
+    prm = _rows(prm, out + (4,), (n, 4))
+    if not np.isfinite(prm).all():
         raise ValueError("the pair's parameters give a non-finite D_inf or kernel parameter")
-    loc = np.array(np.broadcast_to(loc, out).ravel(), dtype=np.float64)
-    scale = np.array(np.broadcast_to(scale, out).ravel(), dtype=np.float64)
-    return Pair(fam, prm, loc, scale, out)
+    return Pair(fam, prm, _rows(loc, out, (n,)), _rows(scale, out, (n,)), out)
+
+
+def _rows(a, shape, flat):
+    if a.shape == shape and a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable:
+        return a.reshape(flat)
+    if a.ndim == 0:
+        return np.full(flat, float(a))
+    return np.array(np.broadcast_to(a, shape).reshape(flat), dtype=np.float64, order="C")
 
 
 def proposal_family(p):

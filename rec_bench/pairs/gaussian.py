@@ -24,22 +24,32 @@ LOWER, UPPER = -math.inf, math.inf
 
 def standardise(q, p):
     """(mu, sigma) of the target in the proposal's standard coordinates, validated."""
-    loc, scale, m, s = np.broadcast_arrays(q.loc, q.scale, p.loc, p.scale)
-    mu, sigma = (loc - m) / s, scale / s
-    wide = sigma > 1
-    if np.any(wide):
-        i = np.flatnonzero(wide.ravel())[0]
-        raise ValueError(
-            f"target scale {scale.ravel()[i]:g} exceeds proposal scale {s.ravel()[i]:g}, "
-            "so D_inf is infinite"
-        )
-    shifted = (sigma == 1) & (mu != 0)
-    if np.any(shifted):
-        i = np.flatnonzero(shifted.ravel())[0]
-        raise ValueError(
-            f"target and proposal have the same scale {s.ravel()[i]:g} but different locations "
-            f"({loc.ravel()[i]:g} and {m.ravel()[i]:g}), so D_inf is infinite"
-        )
+    mu = (q.loc - p.loc) / p.scale  # broadcasting as np.broadcast_arrays would, but without its cost
+    sigma = q.scale / p.scale
+    if mu.shape != sigma.shape:
+        if sigma.ndim == 0:
+            sigma = np.full(mu.shape, sigma)
+        elif mu.ndim == 0:
+            mu = np.full(sigma.shape, mu)
+        else:
+            shape = np.broadcast_shapes(mu.shape, sigma.shape)
+            mu, sigma = np.broadcast_to(mu, shape), np.broadcast_to(sigma, shape)
+    if not (sigma < 1).all():  # the rare case: find what is wrong, for the message
+        loc, scale, m, s = np.broadcast_arrays(q.loc, q.scale, p.loc, p.scale)
+        wide = sigma > 1
+        if wide.any():
+            i = np.flatnonzero(wide.ravel())[0]
+            raise ValueError(
+                f"target scale {scale.ravel()[i]:g} exceeds proposal scale {s.ravel()[i]:g}, "
+                "so D_inf is infinite"
+            )
+        shifted = (sigma == 1) & (mu != 0)
+        if shifted.any():
+            i = np.flatnonzero(shifted.ravel())[0]
+            raise ValueError(
+                f"target and proposal have the same scale {s.ravel()[i]:g} but different locations "
+                f"({loc.ravel()[i]:g} and {m.ravel()[i]:g}), so D_inf is infinite"
+            )
     return mu, sigma
 
 
@@ -59,18 +69,37 @@ def dinf(q, p):
 def kernel_params(q, p):
     """Rows (D_inf, c, z*, 0) in nats, and the proposal's (loc, scale)."""
     mu, sigma = standardise(q, p)
-    one_minus = -np.expm1(2 * np.log(sigma))
-    exact = one_minus > 0
-    safe = np.where(exact, one_minus, 1.0)
-    c = np.where(exact, one_minus / (2 * sigma**2), 0.0)
-    zstar = np.where(exact, mu / safe, 0.0)
-    d = -np.log(sigma) + np.where(exact, mu**2 / (2 * safe), 0.0)
-    prm = np.stack([d, c, zstar, np.zeros_like(d)], axis=-1)
+    log_sigma = np.log(sigma)  # the transcendental functions stay numpy's, as they always were
+    one_minus = -np.expm1(2 * log_sigma)
+    prm = np.empty(mu.shape + (4,))
+    _rows(np.ascontiguousarray(mu).ravel(), np.ascontiguousarray(sigma).ravel(), log_sigma.ravel(),
+          one_minus.ravel(), prm.reshape(-1, 4))
     return (prm, *proposal_map(p))
+
+
+@njit(cache=True)
+def _rows(mu, sigma, log_sigma, one_minus, out):
+    """The rows of ``kernel_params``: D_inf = -log sigma + mu^2 / (2 (1 - sigma^2)), c = (1 - sigma^2)
+    / (2 sigma^2), z* = mu / (1 - sigma^2); c = z* = 0 and D_inf = -log sigma where 1 - sigma^2
+    rounds to 0 (a target as wide as P, centred on it). Only correctly rounded operations, in the
+    order numpy applied them before, so the rows are those of numpy, bit for bit."""
+    for i in range(mu.shape[0]):
+        om = one_minus[i]
+        if om > 0:
+            out[i, 0] = -log_sigma[i] + (mu[i] * mu[i]) / (2 * om)
+            out[i, 1] = om / (2 * (sigma[i] * sigma[i]))
+            out[i, 2] = mu[i] / om
+        else:
+            out[i, 0] = -log_sigma[i] + 0.0
+            out[i, 1] = 0.0
+            out[i, 2] = 0.0
+        out[i, 3] = 0.0
 
 
 def proposal_map(p):
     """(loc, scale) with x = loc + scale * z: the proposal's standard coordinates."""
+    if p.loc.shape == p.scale.shape:
+        return p.loc, p.scale
     return np.broadcast_arrays(p.loc, p.scale)
 
 

@@ -55,6 +55,8 @@ def kernel_params(q, p):
 
 def proposal_map(p):
     """(loc, scale) with x = loc + scale * z: the proposal's standard coordinates."""
+    if p.loc.shape == p.scale.shape:
+        return p.loc, p.scale
     return np.broadcast_arrays(p.loc, p.scale)
 
 
