@@ -149,7 +149,7 @@ def test_plot_options_the_data_cannot_serve(tmp_path):
 
     import pyarrow.parquet as pq
 
-    t = pq.read_table(Path(__file__).parents[1] / "results" / "codelength_channel.parquet")
+    t = pq.read_table(Path(__file__).parents[1] / "results" / "reference" / "codelength_channel.parquet")
     meta = json.loads(t.schema.metadata[b"rec_bench"])
     meta["spec"]["plots"][0]["options"] = {"c": 1, "methods": ["rs"]}
     bad = tmp_path / "bad.parquet"
