@@ -161,6 +161,15 @@ def default_options(method):
     return {} if m.option is None else {m.option.name: m.option.default}
 
 
+def check_budget(method, value, max_steps):
+    """Refuse a size whose every message would exceed ``max_steps``: ORC and MRC draw all 2^K candidates."""
+    m = method if isinstance(method, Method) else method_spec(method)
+    if m.runtime == CANDIDATES and value is not None and m.kernel_option(value) > max_steps:
+        raise ValueError(f"{m.name} with {m.option.name}={value} draws 2^{value} candidates per message, more than "
+                         f"max_steps={max_steps}: every message would exceed its step budget (use {m.option.name} "
+                         f"<= {int(max_steps).bit_length() - 1}, i.e. log2(max_steps), or raise max_steps)")
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A method with its options checked: what encode, decode and simulate run."""

@@ -84,3 +84,27 @@ def test_the_default_budget_is_generous_but_finite():
     q, p = rb.fixed_kl(2, 60)
     df = rb.simulate("rs", q, p, [0], max_steps=10_000)
     assert df.censored.all()
+
+
+@pytest.mark.parametrize("n", [2.5, -1, "3", True, float("nan")])
+def test_gaussian_channel_refuses_a_message_count_that_is_not_a_count(n):
+    with pytest.raises(ValueError, match="n must be a non-negative integer number of messages"):
+        rb.gaussian_channel(3, n)
+    q, _ = rb.gaussian_channel(3, 2.0)  # an integer-valued float is a count
+    assert q.loc.shape == (2,)
+
+
+@pytest.mark.parametrize("method", ["orc", "mrc"])
+def test_orc_and_mrc_bits_the_step_budget_cannot_cover_are_refused_up_front(method):
+    """2^K candidates, every one a step: K above log2(max_steps) is certain to exceed the budget."""
+    from rec_bench.codecs import DEFAULT_MAX_STEPS
+    from rec_bench.methods import check_budget
+
+    with pytest.raises(ValueError, match=f"{method} with bits=23 draws 2\\^23 candidates per message, more than "
+                       f"max_steps={DEFAULT_MAX_STEPS}: every message would exceed its step budget "
+                       r"\(use bits <= 22"):
+        check_budget(method, 23, DEFAULT_MAX_STEPS)
+    check_budget(method, 22, DEFAULT_MAX_STEPS)  # 2^22 candidates fit a budget of 2^22 steps
+    with pytest.raises(ValueError, match=r"use bits <= 9"):
+        check_budget(method, 10, 1000)
+    check_budget("dad*", 1023, 5)  # DAD*'s depth bounds its search, not a candidate count

@@ -174,3 +174,28 @@ def test_shipped_specs_are_valid():
     assert specs
     for s in specs:
         assert check_spec(s)
+
+
+def test_a_spec_with_orc_or_mrc_bits_beyond_max_steps_is_refused(tmp_path):
+    """ORC and MRC draw 2^K candidates, one step each: K above log2(max_steps) is certain to run out."""
+    f = tmp_path / "orc.yaml"
+    f.write_text(GOOD.replace("{name: orc, bits: [4]}", "{name: orc, bits: [4, 12], max_steps: 1000}"))
+    with pytest.raises(SpecError, match=r"at methods\[2\]\.bits: at .*orc with bits=12 draws 2\^12 candidates"):
+        check_spec(f)
+    f.write_text(GOOD.replace("{name: orc, bits: [4]}", "{name: mrc, extra_bits: 10, max_steps: 4095}"))
+    with pytest.raises(SpecError, match=r"at methods\[2\]\.extra_bits: .*mrc with bits=12 .*use bits <= 11"):
+        check_spec(f)
+
+
+def test_shipped_specs_set_no_time_budget():
+    """A time budget makes which messages run depend on the machine: the shipped specs' rows are
+    decided by step budgets alone."""
+    from pathlib import Path
+
+    import yaml
+
+    for path in sorted((Path(__file__).parents[1] / "studies").glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text())
+        assert "time_budget" not in spec, path
+        for m in spec["methods"]:
+            assert not (isinstance(m, dict) and "time_budget" in m), (path, m)

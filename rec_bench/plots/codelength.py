@@ -6,7 +6,7 @@ import numpy as np
 
 from ..results.summary import cell_stats
 from . import register
-from ._style import METHOD_LABELS, draw_series, method_order, setup
+from ._style import METHOD_LABELS, bits, draw_series, legend_below, method_order, setup
 
 
 def _bounds(ax, k, c, lw=1.0):
@@ -40,7 +40,7 @@ def codelength_vs_kl(df, c=1.0, methods=None):
         s = st[st["method"] == m]
         for cb, g in s.groupby("code_bits", dropna=False):
             draw_series(ax0, g, "kl", m, label=METHOD_LABELS.get(m, m) if not g["code_bits"].notna().any()
-                        else f"{METHOD_LABELS.get(m, m)} {int(cb)} bits")
+                        else f"{METHOD_LABELS.get(m, m)} {bits(int(cb))}")
             ex = g.assign(mean=g["excess_mean"], sem=g["excess_sem"], q25=g["q25"] - g["kl"],
                           q75=g["q75"] - g["kl"])
             draw_series(ax1, ex, "kl", m, label=METHOD_LABELS.get(m, m))
@@ -55,8 +55,8 @@ def codelength_vs_kl(df, c=1.0, methods=None):
     ax1.set_ylabel("codelength - KL (bits)")
     ax0.set_title("Gaussian channel: bits sent per message")
     ax1.set_title("overhead above KL")
-    ax0.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
+    legend_below(fig, [ax0], ncol=4)
     return fig
 
 
@@ -82,8 +82,8 @@ def codelength_vs_dinf(df, c=1.0, methods=None):
         top = max(part["q75"].max(), kv + 2 * np.log2(kv + 1) + c)
         ax.set_ylim(0, top * 1.6)
         ax.set_xlabel(r"$D_\infty$ (bits)")
-        ax.set_title(f"KL = {kv:g} bits", fontsize=10)
+        ax.set_title(f"KL = {bits(kv)}", fontsize=10)
     axes[0][0].set_ylabel("codelength (bits)")
-    axes[0][0].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
+    legend_below(fig, axes[0], ncol=5)
     return fig

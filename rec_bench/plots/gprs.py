@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..results.summary import cell_stats
 from . import register
-from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
+from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, legend_outside, method_order, setup
 
 ANCHORS = Path(__file__).resolve().parents[1] / "tables" / "anchors" / "gprs_figure2"
 PUBLISHED = "published, Flamich 2023"
@@ -122,9 +122,9 @@ def gprs_runtime(df, construction=None):
         for kv, ls in styles.items():
             part = st[st["grid_kl"] == kv]
             for m in ms:
-                lab = f"{METHOD_LABELS[m]}, KL = {kv:g} bits"
+                lab = f"{METHOD_LABELS[m]}, KL = {bits(kv)}"
                 left_out += _means(ax0, part[part["method"] == m], xcol, m, ls, lab)
-            _means(ax1, part[part["method"] == "gprs"], xcol, "gprs", ls, f"{METHOD_LABELS['gprs']}, KL = {kv:g} bits")
+            _means(ax1, part[part["method"] == "gprs"], xcol, "gprs", ls, f"{METHOD_LABELS['gprs']}, KL = {bits(kv)}")
         for m, x, y, lab in pub:
             _hollow(ax0, x, y, m, lab)
             if m == "gprs":
