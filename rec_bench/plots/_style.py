@@ -1,8 +1,9 @@
 """Shared look: one fixed colour and marker per method in every figure, bits on divergence axes.
 
-Every method is drawn with the same weight: its interquartile band (where a panel shows one) lies
-under every method's line and markers, so no band hides another method's line; legends sit outside
-the axes (:func:`legend_outside`, :func:`legend_below`), never over data.
+Every method is drawn with the same weight: interquartile bands are drawn only in panels of at most
+two series, and there under every line and marker, so no band hides another method's line; legends
+sit outside the axes (:func:`legend_outside`, :func:`legend_under`, :func:`legend_below`), never
+over data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ METHOD_LABELS = _Labels({name: m.label for name, m in METHODS.items()})
 
 
 BAND_Z, LINE_Z, MARK_Z = 1, 3, 4  # bands under every line, lines under every marker
+MAX_BANDS = 2  # a panel of more series draws none: overlapping bands read as one grey mass
+
+
+def bands_for(n_series):
+    """Whether a panel drawing ``n_series`` series draws their interquartile bands."""
+    return n_series <= MAX_BANDS
 
 
 def bits(v):
@@ -49,6 +56,16 @@ def legend_outside(ax, handles=None, labels=None, **kw):
     handles, labels = _unique(handles, labels)
     kw.setdefault("fontsize", 7.5)
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                     frameon=False, **kw)
+
+
+def legend_under(ax, handles=None, labels=None, ncol=2, **kw):
+    """The legend of ``ax`` centred under its x-axis label, outside the axes."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    handles, labels = _unique(handles, labels)
+    kw.setdefault("fontsize", 7.5)
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=ncol,
                      frameon=False, **kw)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..results.summary import cell_stats
 from . import register
-from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, legend_outside, method_order, setup
+from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, legend_under, method_order, setup
 
 ANCHORS = Path(__file__).resolve().parents[1] / "tables" / "anchors" / "gprs_figure2"
 PUBLISHED = "published, Flamich 2023"
@@ -134,7 +134,7 @@ def gprs_runtime(df, construction=None):
                       fontsize=10)
         ax1.set_title("(b) GPRS close up; bars: one standard error. The published runs, at a KL of\n"
                       "\"about 2 bits\", sit at KL = 1.5 bits in this construction (docs/gprs.md)", fontsize=10)
-        ax0.set_ylim(0, 1.5 * st.loc[st["method"].isin(ms), "mean"].max())  # room for the legend
+        ax0.set_ylim(0, 1.1 * st.loc[st["method"].isin(ms), "mean"].max())
         g = st[st["method"] == "gprs"]
         lo = min(g["mean"].min(), published("gprs_and_a_star_runtime_vs_inf_div.csv")["mean_sac_gprs_runtime"].min())
         hi = max((g["mean"] + g["sem"]).max(), 3.2)
@@ -163,17 +163,14 @@ def gprs_runtime(df, construction=None):
             ax1.set_xlabel(xlabel)
             ax1.set_ylabel("steps per message (log2)")
             ax1.set_title("(b) global GPRS: median and quartiles (its mean is infinite here)", fontsize=10)
-            ax1.legend(fontsize=7.5, loc="upper left")
-    ax0.set_xlabel(xlabel)
+            legend_under(ax1)
+    ax0.set_xlabel(xlabel + (f"  ({left_out} cells with censored messages left out)" if left_out else ""))
     ax0.set_ylabel("mean steps per message")
-    if left_out:
-        ax0.text(0.99, 0.01, f"{left_out} cell(s) with censored messages left out", transform=ax0.transAxes,
-                 ha="right", va="bottom", fontsize=7)
-    _legend(ax0, fontsize=7, loc="upper left")
+    _legend(ax0)
     if cons == "fixed_kl":
         ax1.set_xlabel(xlabel)
         ax1.set_ylabel("mean steps per message")
-        _legend(ax1, fontsize=7.5, loc="lower right")
+        _legend(ax1, ncol=1)
     fig.tight_layout()
     return fig
 
@@ -199,8 +196,8 @@ def _quartiles(ax, s, xcol):
     ax.plot(x, med, METHOD_MARKERS.get(m, "o"), ls="-", color=_dark(c), ms=4.5, label=f"{METHOD_LABELS[m]}: median")
 
 
-def _legend(ax, **kw):
-    """The legend with this study's series first and the published points last."""
+def _legend(ax, ncol=2):
+    """The legend under the axes, with this study's series first and the published points last."""
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: PUBLISHED in labels[i])
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], **kw)
+    legend_under(ax, [handles[i] for i in order], [labels[i] for i in order], ncol=ncol)

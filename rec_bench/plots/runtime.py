@@ -6,7 +6,8 @@ import numpy as np
 
 from ..results.summary import EXACT_LINEAR, EXPONENTIAL, cell_stats, censoring_onset, linear_fit, x_column
 from . import register
-from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, draw_series, legend_outside, method_order, setup
+from ._style import (METHOD_LABELS, METHOD_MARKERS, bands_for, bits, color, draw_series, legend_outside,
+                     method_order, setup)
 
 
 def _filter(df, family=None, construction=None, methods=None):
@@ -43,7 +44,7 @@ def _runtime(df, xcol, xlabel, family=None, construction=None, methods=None, tit
         s = st[st["method"] == m]
         fit = linear_fit(s, m, xcol)
         lab = METHOD_LABELS[m] + (f": slope {fit[0]:.3f} steps/bit" if fit else "")
-        draw_series(ax0, s, xcol, m, label=lab)
+        draw_series(ax0, s, xcol, m, label=lab, band=bands_for(sum(x in EXACT_LINEAR for x in ms)))
         if fit:
             ax0.plot(xs, fit[0] * xs + fit[1], "--", color=color(m), lw=1)
     ax0.set_xlabel(xlabel)
@@ -66,7 +67,7 @@ def _runtime(df, xcol, xlabel, family=None, construction=None, methods=None, tit
                      label=r"$2^{D_\infty}$ (mean of " + ", ".join(METHOD_LABELS[m] for m in expo) + ")")
         ax1.axhline(budget, color="0.3", ls="-.", lw=0.9, label=f"step budget {int(budget):,}")
     ax1.set_yscale("log", base=2)
-    ymax = max(st["mean"].max(), st["max_steps"].max() if expo else 1)
+    ymax = max(st["mean"].max(), budget if expo else 1)  # the exponential methods' budget, not A*'s
     ax1.set_ylim(0.5, ymax * 4)
     ax1.set_ylabel("steps per message (log2)")
     ax1.set_title("(b) all methods: mean steps; hollow: some messages censored (the mean is a lower bound)",
