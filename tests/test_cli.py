@@ -125,7 +125,8 @@ def test_figures_draws_what_its_data_allow_and_skips_the_rest(tmp_path, capsys):
     studies.mkdir()
     quiet = dict(jobs=1, progress=False, log=lambda *a: None)
     # a study whose output is present
-    (studies / "tiny.yaml").write_text(SPEC.format(out=results / "tiny.parquet") + "plots: [{kind: runtime_vs_dinf}]\n")
+    plots = "plots: [{kind: runtime_vs_dinf}]\n"
+    (studies / "tiny.yaml").write_text(SPEC.format(out=results / "tiny.parquet") + plots)
     run_study(studies / "tiny.yaml", **quiet)
     # a study of which only the per-cell bias table is kept
     (studies / "b.yaml").write_text(BIAS.format(out=results / "b.parquet"))
@@ -133,13 +134,14 @@ def test_figures_draws_what_its_data_allow_and_skips_the_rest(tmp_path, capsys):
     write_summary(results / "b.parquet", results / "b_summary.csv")
     (results / "b.parquet").unlink()
     # a study never run, and a parquet file that is not a study's
-    (studies / "never.yaml").write_text(SPEC.format(out=results / "never.parquet") + "plots: [{kind: runtime_vs_dinf}]\n")
+    (studies / "never.yaml").write_text(SPEC.format(out=results / "never.parquet") + plots)
     pd.DataFrame({"x": [1]}).to_parquet(results / "bench.parquet")
 
     assert main(["figures", "--results", str(results), "--studies", str(studies), "--out", str(figs)]) == 0
     out = capsys.readouterr().out
     drawn = sorted(p.name for p in figs.iterdir())
-    assert drawn == ["bias_b.pdf", "bias_b.png", "tiny_runtime_vs_dinf.pdf", "tiny_runtime_vs_dinf.png"], drawn
+    assert drawn == ["bias_b.pdf", "bias_b.png", "tiny_runtime_vs_dinf.pdf",
+                     "tiny_runtime_vs_dinf.png"], drawn
     assert f"skip {results / 'bench.parquet'}: not a study output" in out
     assert f"skip {figs / 'runtime_b'}: runtime_vs_dinf needs the per-message rows" in out
     assert f"skip {studies / 'never.yaml'}: neither {results / 'never.parquet'} nor" in out
@@ -249,7 +251,8 @@ def test_figures_with_nothing_to_do(tmp_path):
     one_error(cli("figures", "--results", tmp_path / "r", "--studies", nope, "--out", tmp_path / "f"),
               "--studies", "nope: no such directory")
     (tmp_path / "s").mkdir()
-    one_error(cli("figures", "--results", tmp_path / "r", "--studies", tmp_path / "s", "--out", tmp_path / "f"),
+    one_error(cli("figures", "--results", tmp_path / "r", "--studies", tmp_path / "s", "--out",
+                  tmp_path / "f"),
               "nothing to draw")
     # specs whose results are all missing: nothing drawn is an error too, after the skip lines
     (tmp_path / "s" / "t.yaml").write_text(SPEC.format(out=tmp_path / "r" / "t.parquet")

@@ -21,12 +21,14 @@ Q, P = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
         (lambda: rb.encode(Q, P, "mrc", bits=2.5), r"mrc needs bits to be an integer in \[1, 40\].*got 2\.5"),
         (lambda: rb.encode(Q, P, "ad*", depth=3), r"ad\* takes no depth= option"),
         (lambda: rb.encode(Q, P, "orc", bits=3, depth=3), r"orc takes bits=, not depth="),
-        (lambda: rb.encode(Q, P, "dad*", depth=3, code="elias-gamma"), r"dad\* writes a fixed-length code .* no code="),
+        (lambda: rb.encode(Q, P, "dad*", depth=3, code="elias-gamma"),
+         r"dad\* writes a fixed-length code .* no code="),
         (lambda: rb.decode(b"\x80", P, "ad*", 0, code="fixed"), r"unknown code 'fixed'"),
         (lambda: rb.decode(b"\x80", P, "ad*"), r"decode needs the method and the seed"),
         (lambda: rb.decode(b"\x80", P, seed=3), r"decode needs the method and the seed"),
         (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2.5), "max_steps must be an integer"),
-        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2**63), r"max_steps must be an integer in \[1, 2\*\*62\]"),
+        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2**63),
+         r"max_steps must be an integer in \[1, 2\*\*62\]"),
         (lambda: rb.encode(Q, P, "ad*", seed=-1), r"seed must be in \[0, 2\*\*64\)"),
         (lambda: rb.encode(Q, P, "ad*", seed=2**64), r"seed must be in"),
         (lambda: rb.encode(Q, P, "ad*", seed=1.5), "seed must be an integer"),
@@ -48,7 +50,8 @@ def test_bad_input_names_the_problem(call, message):
 
 def test_a_search_over_budget_raises_in_encode():
     q, p = rb.fixed_kl(2, 30)  # RS would need about 2^30 steps
-    with pytest.raises(rb.BudgetExceeded, match=r"rs did not finish within max_steps=1000 steps \(D_inf = 30 bits\)"):
+    with pytest.raises(rb.BudgetExceeded,
+                       match=r"rs did not finish within max_steps=1000 steps \(D_inf = 30 bits\)"):
         rb.encode(q, p, "rs", 0, max_steps=1000)
     with pytest.raises(rb.BudgetExceeded, match="pfr did not finish"):
         rb.encode(q, p, "pfr", 0, max_steps=1000)
@@ -100,7 +103,8 @@ def test_orc_and_mrc_bits_the_step_budget_cannot_cover_are_refused_up_front(meth
     from rec_bench.codecs import DEFAULT_MAX_STEPS
     from rec_bench.methods import check_budget
 
-    with pytest.raises(ValueError, match=f"{method} with bits=23 draws 2\\^23 candidates per message, more than "
+    with pytest.raises(ValueError,
+                       match=f"{method} with bits=23 draws 2\\^23 candidates per message, more than "
                        f"max_steps={DEFAULT_MAX_STEPS}: every message would exceed its step budget "
                        r"\(use bits <= 22"):
         check_budget(method, 23, DEFAULT_MAX_STEPS)

@@ -11,7 +11,8 @@ from rec_bench.plots import load_all
 from rec_bench.results import read_results
 
 REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference"
-STUDIES = ["runtime_fixed_kl", "runtime_channel", "runtime_families", "codelength_channel", "codelength_fixed_kl"]
+STUDIES = ["runtime_fixed_kl", "runtime_channel", "runtime_families", "codelength_channel",
+           "codelength_fixed_kl"]
 
 
 def _figures(name):
@@ -79,7 +80,8 @@ def test_no_band_hides_another_methods_line():
     for name in STUDIES:
         for kind, fig in _figures(name):
             for ax in fig.axes:
-                bands = [c for c in ax.collections if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+                bands = [c for c in ax.collections if type(c).__name__ in ("PolyCollection",
+                                                                           "FillBetweenPolyCollection")]
                 if bands:
                     colours = {tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in bands}
                     assert len(colours) <= 2, (name, kind, ax.get_title())

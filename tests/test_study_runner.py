@@ -222,7 +222,8 @@ def test_cli_list_names_methods_families_and_constructions(capsys):
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for word in ("as*", "dad*", "orc", "Laplace/Laplace", "Triangular/Uniform", "fixed_kl", "gaussian_channel",
+    for word in ("as*", "dad*", "orc", "Laplace/Laplace", "Triangular/Uniform", "fixed_kl",
+                 "gaussian_channel",
                  "explicit", "runtime_vs_dinf"):
         assert word in out
 
@@ -276,7 +277,8 @@ def test_heavy_tailed_rows_do_not_depend_on_jobs_backend_or_the_clock(tmp_path, 
     glob = ref[ref["method"] == "gprs-global"]
     assert glob["censored"].any() and (glob["steps"].median() <= 4)  # heavy tail, cut by steps
     assert set(ref.loc[ref["censored"], "censor"]) == {"steps"}
-    pd.testing.assert_frame_equal(ref, _rows(run_study(spec, out=tmp_path / "j2.parquet", jobs=2, progress=False,
+    pd.testing.assert_frame_equal(ref, _rows(run_study(spec, out=tmp_path / "j2.parquet", jobs=2,
+                                                       progress=False,
                                                        log=_quiet)))
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -289,7 +291,8 @@ def test_heavy_tailed_rows_do_not_depend_on_jobs_backend_or_the_clock(tmp_path, 
     slow = run_study(spec, out=tmp_path / "slow.parquet", jobs=1, progress=False, log=_quiet)
     pd.testing.assert_frame_equal(ref, _rows(slow))
     # the same slow clock with a time budget: messages are censored by time, so rows change
-    timed = _spec(tmp_path, "timed.yaml", HEAVY.replace("chunk: 20", "chunk: 20\ntime_budget: 50"), "timed.parquet")
+    timed = _spec(tmp_path, "timed.yaml", HEAVY.replace("chunk: 20", "chunk: 20\ntime_budget: 50"),
+                  "timed.parquet")
     msgs = []
     df = _rows(run_study(timed, jobs=1, progress=False, log=msgs.append))
     assert (df["censor"] == "time").any()

@@ -82,8 +82,8 @@ def legend_below(fig, axes, extra=(), ncol=4, **kw):
         labels.append(lab)
     handles, labels = _unique(handles, labels)
     kw.setdefault("fontsize", 8)
-    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(ncol, len(labels)),
-                      frameon=False, **kw)
+    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=min(ncol, len(labels)), frameon=False, **kw)
 
 
 def color(method):

@@ -33,7 +33,8 @@ def bias_cells(df):
     if df.empty:
         raise ValueError("the bias plots need fixed_kl pairs")
     if df["censored"].any():
-        raise ValueError(f"{int(df['censored'].sum())} censored rows: the bias of a partial cell is not measured")
+        raise ValueError(f"{int(df['censored'].sum())} censored rows: the bias of a partial cell "
+                         "is not measured")
     rows = []
     keys = ["grid_kl", "grid_dinf", "method", "code_bits"]
     for (kl, dinf, method, code_bits), part in df.groupby(keys, dropna=False, sort=True):
@@ -143,7 +144,8 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
                        label=f"{METHOD_LABELS.get(floor_method, floor_method)} (no depth limit)")
         for m in method_order(part["method"]):
             s = part[part["method"] == m].sort_values("code_bits")
-            ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"], fmt=METHOD_MARKERS.get(m, "o") + "-",
+            ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"],
+                        fmt=METHOD_MARKERS.get(m, "o") + "-",
                         color=color(m), ms=7 if m == "orc" else 4.5, capsize=2, lw=1.2,
                         zorder=2 if m == "orc" else 3, label=METHOD_LABELS.get(m, m))
             first = s[~s["detected"]]
@@ -160,7 +162,8 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
 
     ringed = Line2D([], [], marker="o", ls="none", mfc="none", mec="0.3", ms=11, mew=1.5)
     grey = Line2D([], [], color="0.6", lw=0.8)
-    legend_below(fig, axes[:1], extra=[(ringed, "first budget whose bias is not detected"), (grey, "KL")], ncol=4)
+    legend_below(fig, axes[:1], extra=[(ringed, "first budget whose bias is not detected"), (grey, "KL")],
+                 ncol=4)
     return fig
 
 

@@ -21,7 +21,8 @@ def _rows(construction):
         if methods:
             df = df[df["method"].isin(methods)]
         if df.empty:
-            raise ValueError(f"no {construction} rows" + (f" of methods {', '.join(methods)}" if methods else ""))
+            of = f" of methods {', '.join(methods)}" if methods else ""
+            raise ValueError(f"no {construction} rows{of}")
         return df
 
     return select
@@ -82,7 +83,8 @@ def codelength_vs_dinf(df, c=1.0, methods=None):
         ax.axhline(kv + np.log2(kv + 1) + c, color="k", ls="--", lw=1, label=f"KL + log2(KL+1) + {c:g}")
         ax.axhline(kv + 2 * np.log2(kv + 1) + c, color="k", ls=":", lw=1, label=f"KL + 2 log2(KL+1) + {c:g}")
         ax.plot(d, d, color="r", lw=0.8, alpha=0.6, label=r"$D_\infty$ (for contrast)")
-        top = max(part["q75"].max() if bands_for(len(ms)) else part["mean"].max(), kv + 2 * np.log2(kv + 1) + c)
+        drawn = part["q75"].max() if bands_for(len(ms)) else part["mean"].max()
+        top = max(drawn, kv + 2 * np.log2(kv + 1) + c)
         ax.set_ylim(0, top * 1.25)
         ax.set_xlabel(r"$D_\infty$ (bits)")
         ax.set_title(f"KL = {bits(kv)}", fontsize=10)

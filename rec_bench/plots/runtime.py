@@ -104,7 +104,8 @@ def _one_kl(df, family=None, construction=None, methods=None, kl=None):
     if kl is not None:
         df = df[np.isclose(df["grid_kl"], kl)]
         if df.empty:
-            raise ValueError(f"no rows at kl = {kl:g} bits; the table holds KL {', '.join(f'{k:g}' for k in kls)} bits")
+            held = ", ".join(f"{k:g}" for k in kls)
+            raise ValueError(f"no rows at kl = {kl:g} bits; the table holds KL {held} bits")
     elif len(kls) > 1:
         raise ValueError(f"the table holds fixed-KL rows at KL {', '.join(f'{k:g}' for k in kls)} bits; "
                          "choose one with kl=")

@@ -79,7 +79,8 @@ class PairPoint:
             return P.gaussian_channel(self.params["info"], n, seed)
         if self.construction == "custom":
             prop = dict(self.params["proposal"])
-            return custom_target(self.params["logpdf"], self.params["params"]), getattr(P, prop.pop("family"))(**prop)
+            proposal = getattr(P, prop.pop("family"))(**prop)
+            return custom_target(self.params["logpdf"], self.params["params"]), proposal
         tname, pname = self.family.split("/")
         return getattr(P, tname)(**self.params["target"]), getattr(P, pname)(**self.params["proposal"])
 

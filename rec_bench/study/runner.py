@@ -154,7 +154,8 @@ def _connect(scheduler, timeout=SCHEDULER_TIMEOUT):
         return Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as e:
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} s ({detail})") from None
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} s "
+                             f"({detail})") from None
 
 
 def _run_dask(tasks, client):
@@ -181,21 +182,24 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
         R.check_output_file(out)  # before the spec is read: a wrong path fails at once
     if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) \
             or not (math.isfinite(connect_timeout) and connect_timeout > 0):
-        raise SchedulerError(f"the scheduler timeout must be a positive number of seconds, got {connect_timeout!r}")
+        raise SchedulerError("the scheduler timeout must be a positive number of seconds, "
+                             f"got {connect_timeout!r}")
     if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     git = R.git_state()  # before any output is touched: the code this run starts from
     spec, text, sha = load_spec(spec_path)
     cells = plan(spec, spec_path)
     output = R.check_output_file(Path(out or spec["output"]))
-    client = _connect(scheduler, connect_timeout) if scheduler else None  # an unreachable scheduler fails here, first
+    # an unreachable scheduler fails here, first
+    client = _connect(scheduler, connect_timeout) if scheduler else None
     output.parent.mkdir(parents=True, exist_ok=True)
     shards = R.open_shards(output, fresh)
     done = R.finished_cells(output, {c.id for c in cells})  # shards and cells of an earlier output
     todo = [c for c in cells if c.id not in done]
     reused = len(cells) - len(todo)
     jobs = int(jobs) if jobs else (os.cpu_count() or 1)
-    backend = f"dask {scheduler if isinstance(scheduler, str) else 'client'}" if scheduler else f"joblib x{jobs}"
+    where = scheduler if isinstance(scheduler, str) else "client"
+    backend = f"dask {where}" if scheduler else f"joblib x{jobs}"
     log(f"{spec['name']}: {len(cells)} cells ({reused} already done), "
         f"{sum(c.repetitions for c in todo)} messages to run on {backend}")
     timed = sum(c.time_budget is not None for c in cells)
