@@ -7,7 +7,8 @@ is not detected at alpha = 1e-3), and the KS distance an exact method (AD*, when
 at the same pair) actually reached. Only ``fixed_kl`` pairs (one scalar Q per pair) are drawn.
 
 Both kinds draw from a study's rows or from the per-cell table :func:`bias_cells` makes of them
-(``write_summary`` keeps it as ``results/bias_summary.csv``, small enough for git), so
+(``write_summary`` keeps it as ``results/bias_summary.csv``, small enough for git: the committed
+one is ``results/reference/bias_summary.csv``), so
 ``make figures`` redraws them when only that table is present.
 """
 
