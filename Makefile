@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test
+.PHONY: install test lint
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -11,12 +11,18 @@ install:
 	$(PY) -m pip install -e ".[dev]"
 	$(PY) -c "import rec_bench; rec_bench.warmup()"
 
-test:
+# style first (ruff, configured in pyproject.toml), then the test suite
+test: lint
 	$(PY) -m pytest -n 2 -q
+
+lint:
+	$(PY) -m ruff check .
 
 # ---- studies (rec-bench run/plot; see README "Studies") ----
 # Specs regenerate their results from scratch (FRESH=) to resume/reuse finished cells instead;
-# JOBS=N sets worker processes (default: all cores).
+# JOBS=N sets worker processes (default: all cores). A run writes results/<study>.parquet and
+# figures/<figure>.{png,pdf}, which git ignores: the committed reference runs are
+# results/reference/ and figures/reference/ (make figures redraws those; make reference updates them).
 RUNTIME_SPECS := studies/runtime_fixed_kl.yaml studies/runtime_channel.yaml studies/runtime_families.yaml
 CODELENGTH_SPECS := studies/codelength_channel.yaml studies/codelength_fixed_kl.yaml
 FRESH ?= --fresh
@@ -24,7 +30,7 @@ JOBS ?=
 REC_BENCH := $(PY) -m rec_bench.cli
 RUN_FLAGS := $(FRESH) $(if $(JOBS),--jobs $(JOBS),)
 
-.PHONY: study-runtime study-codelength figures
+.PHONY: study-runtime study-codelength figures reference
 
 study-runtime:
 	@for s in $(RUNTIME_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
@@ -32,18 +38,25 @@ study-runtime:
 study-codelength:
 	@for s in $(CODELENGTH_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
 
-# every figure whose data is present: study outputs in results/, the bias figures from
-# results/bias_summary.csv when results/bias.parquet is absent, the bench figure from
-# results/bench.parquet; the rest is skipped with a message
+# every reference figure whose data is present: study outputs in results/reference/ -> figures/reference/,
+# the bias figures from results/reference/bias_summary.csv, the bench figure from results/bench.parquet;
+# the rest is skipped with a message (rec-bench figures on its defaults redraws a user's own runs)
 figures:
-	@$(REC_BENCH) figures --results results --studies studies --out figures
+	@$(REC_BENCH) figures --results results/reference --studies studies --out figures/reference
 	@if [ -f results/bench.parquet ]; then $(PY) benchmarks/bench.py --replot && echo "figures/bench.png"; \
 	else echo "skip figures/bench.png: no results/bench.parquet (make bench)"; fi
+
+# make reference: a finished run's outputs become the committed reference runs, figures redrawn
+REFERENCE_FILES := $(wildcard results/runtime_*.parquet results/codelength_*.parquet results/bias_summary.csv)
+reference:
+	@test -n "$(REFERENCE_FILES)" || { echo "error: no study outputs in results/ (make study-runtime first)"; exit 1; }
+	cp $(REFERENCE_FILES) results/reference/
+	@$(MAKE) --no-print-directory figures
 
 # ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
 .PHONY: study-bias
 # results/bias.parquet (5 million rows, ~60 MB) stays out of git; results/bias_summary.csv keeps
-# the per-cell bias table that the figures show
+# the per-cell bias table that the figures show (its reference copy: results/reference/)
 study-bias:
 	$(REC_BENCH) run studies/bias.yaml $(RUN_FLAGS) --plot
 	$(PY) -m rec_bench.plots.bias results/bias.parquet results/bias_summary.csv

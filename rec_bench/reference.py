@@ -365,5 +365,6 @@ def encode(q, p, method="ad*", seed=0, max_steps=2**22, special=None):
     if pair.shape != ():
         raise ValueError("the reference encodes one message at a time")
     rule = {"as*": AS, "ad*": AD}[method.lower()]
-    status, steps, z, index = search(pair.family, pair.params[0].tolist(), int(seed), rule, max_steps, special)
+    status, steps, z, index = search(pair.family, pair.params[0].tolist(), int(seed), rule, max_steps,
+                                     special)
     return status, steps, float(pair.loc[0]) + float(pair.scale[0]) * z, index

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .coding.rows import run_encode
-from .coding.setup import check_family, resolve_options, step_budget
+from .coding.setup import check_budget, check_family, resolve_options, step_budget
 from .pairs import FAMILIES, resolve
 from .results.layout import message_frame
 from .status import OK
@@ -32,6 +32,7 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     """
     r = resolve_options(method, code, depth, bits)
     budget = step_budget(max_steps)
+    check_budget(r.method, r.value, budget)
     s = _seeds(seeds)
     pair = resolve(q, p, shape=s.shape)
     check_family(r.method, pair.family)

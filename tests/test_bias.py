@@ -49,7 +49,8 @@ def test_shifted_sampler_is_flagged(pair):
     r = bias_of_samples(x + 0.06 * sd, q)  # KS distance ~ 0.024 for a Gaussian, critical 0.0138
     assert r.detected and r.ks > r.ks_critical
     assert r.mean_z > 5  # and the mean error sees it too
-    assert r.mean_rel_err * abs(float(q.mean())) == pytest.approx(0.06 * sd, abs=4 * r.mean_se * abs(float(q.mean())))
+    assert r.mean_rel_err * abs(float(q.mean())) == pytest.approx(0.06 * sd,
+                                                                  abs=4 * r.mean_se * abs(float(q.mean())))
 
 
 def test_scaled_sampler_is_flagged():

@@ -101,7 +101,8 @@ def test_custom_codes_round_trip_bit_for_bit(loc, scale, alpha, seed, method):
     (rb.Custom(ex.student_t, [5.0]), P, "heavier than the proposal's, so D_inf is infinite"),
     (rb.Custom(ex.normal, [0.0, 1.2]), P, "D_inf is infinite"),
     (rb.Custom(ex.normal, [0.5, 0.3]), rb.Uniform(0, 1), "mass where the proposal has none"),
-    (rb.Custom(ex.skew_normal, [0.0, 0.5, 1.0]), rb.Triangular(), "unsupported pair: target Custom against proposal Triangular"),
+    (rb.Custom(ex.skew_normal, [0.0, 0.5, 1.0]), rb.Triangular(),
+     "unsupported pair: target Custom against proposal Triangular"),
 ])
 def test_bad_custom_pairs_are_refused_with_the_reason(q, p, message):
     with pytest.raises(ValueError, match=message):

@@ -2,10 +2,8 @@
 
 import gzip
 import hashlib
-import io
 import os
 import pickle
-import pickletools
 from pathlib import Path
 
 import numpy as np

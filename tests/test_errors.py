@@ -21,12 +21,14 @@ Q, P = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
         (lambda: rb.encode(Q, P, "mrc", bits=2.5), r"mrc needs bits to be an integer in \[1, 40\].*got 2\.5"),
         (lambda: rb.encode(Q, P, "ad*", depth=3), r"ad\* takes no depth= option"),
         (lambda: rb.encode(Q, P, "orc", bits=3, depth=3), r"orc takes bits=, not depth="),
-        (lambda: rb.encode(Q, P, "dad*", depth=3, code="elias-gamma"), r"dad\* writes a fixed-length code .* no code="),
+        (lambda: rb.encode(Q, P, "dad*", depth=3, code="elias-gamma"),
+         r"dad\* writes a fixed-length code .* no code="),
         (lambda: rb.decode(b"\x80", P, "ad*", 0, code="fixed"), r"unknown code 'fixed'"),
         (lambda: rb.decode(b"\x80", P, "ad*"), r"decode needs the method and the seed"),
         (lambda: rb.decode(b"\x80", P, seed=3), r"decode needs the method and the seed"),
         (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2.5), "max_steps must be an integer"),
-        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2**63), r"max_steps must be an integer in \[1, 2\*\*62\]"),
+        (lambda: rb.simulate("ad*", Q, P, [0], max_steps=2**63),
+         r"max_steps must be an integer in \[1, 2\*\*62\]"),
         (lambda: rb.encode(Q, P, "ad*", seed=-1), r"seed must be in \[0, 2\*\*64\)"),
         (lambda: rb.encode(Q, P, "ad*", seed=2**64), r"seed must be in"),
         (lambda: rb.encode(Q, P, "ad*", seed=1.5), "seed must be an integer"),
@@ -48,7 +50,8 @@ def test_bad_input_names_the_problem(call, message):
 
 def test_a_search_over_budget_raises_in_encode():
     q, p = rb.fixed_kl(2, 30)  # RS would need about 2^30 steps
-    with pytest.raises(rb.BudgetExceeded, match=r"rs did not finish within max_steps=1000 steps \(D_inf = 30 bits\)"):
+    with pytest.raises(rb.BudgetExceeded,
+                       match=r"rs did not finish within max_steps=1000 steps \(D_inf = 30 bits\)"):
         rb.encode(q, p, "rs", 0, max_steps=1000)
     with pytest.raises(rb.BudgetExceeded, match="pfr did not finish"):
         rb.encode(q, p, "pfr", 0, max_steps=1000)
@@ -68,13 +71,15 @@ def test_a_search_over_budget_is_censored_in_simulate():
 
 
 @pytest.mark.parametrize("method", ["orc", "mrc"])
-def test_orc_and_mrc_honour_the_step_budget(method):
-    """2^30 candidates would take about a minute; a budget of 1000 stops the search at once."""
-    with pytest.raises(rb.BudgetExceeded, match=f"{method} did not finish within max_steps=1000"):
+def test_orc_and_mrc_refuse_a_size_beyond_the_step_budget_and_honour_it(method):
+    """2^30 candidates can never finish within 1000 steps: refused up front, with the reason; a
+    size within the budget runs to the end, and a budget below a message's need censors it."""
+    with pytest.raises(ValueError, match=r"draws 2\^30 candidates per message, more than max_steps=1000"):
         rb.encode(Q, P, method, 0, bits=30, max_steps=1000)
-    df = rb.simulate(method, Q, P, np.arange(3), bits=30, max_steps=1000)
-    assert df.censored.all() and (df.steps == 1000).all() and df["sample"].isna().all()
-    # within the budget nothing changes: 2^4 candidates under a budget of 16 run to the end
+    with pytest.raises(ValueError, match="use bits <= 9"):
+        rb.simulate(method, Q, P, np.arange(3), bits=30, max_steps=1000)
+    with pytest.raises(ValueError, match="more than max_steps"):
+        rb.encode_vector(rb.Normal([0.1, 0.2], 0.5), P, method, 0, bits=[4, 11], max_steps=1000)
     full = rb.simulate(method, Q, P, np.arange(50), bits=4, max_steps=16)
     assert not full.censored.any() and (full.steps == 16).all()
 
@@ -84,3 +89,28 @@ def test_the_default_budget_is_generous_but_finite():
     q, p = rb.fixed_kl(2, 60)
     df = rb.simulate("rs", q, p, [0], max_steps=10_000)
     assert df.censored.all()
+
+
+@pytest.mark.parametrize("n", [2.5, -1, "3", True, float("nan")])
+def test_gaussian_channel_refuses_a_message_count_that_is_not_a_count(n):
+    with pytest.raises(ValueError, match="n must be a non-negative integer number of messages"):
+        rb.gaussian_channel(3, n)
+    q, _ = rb.gaussian_channel(3, 2.0)  # an integer-valued float is a count
+    assert q.loc.shape == (2,)
+
+
+@pytest.mark.parametrize("method", ["orc", "mrc"])
+def test_orc_and_mrc_bits_the_step_budget_cannot_cover_are_refused_up_front(method):
+    """2^K candidates, every one a step: K above log2(max_steps) is certain to exceed the budget."""
+    from rec_bench.codecs import DEFAULT_MAX_STEPS
+    from rec_bench.coding.setup import check_budget
+
+    with pytest.raises(ValueError,
+                       match=f"{method} with bits=23 draws 2\\^23 candidates per message, more than "
+                       f"max_steps={DEFAULT_MAX_STEPS}: every message would exceed its step budget "
+                       r"\(use bits <= 22"):
+        check_budget(method, 23, DEFAULT_MAX_STEPS)
+    check_budget(method, 22, DEFAULT_MAX_STEPS)  # 2^22 candidates fit a budget of 2^22 steps
+    with pytest.raises(ValueError, match=r"use bits <= 9"):
+        check_budget(method, 10, 1000)
+    check_budget("dad*", 1023, 5)  # DAD*'s depth bounds its search, not a candidate count

@@ -417,7 +417,8 @@ def gamma_bits(j):
     return "0" * (j.bit_length() - 1) + format(j, "b")
 
 
-@pytest.mark.parametrize("pair", [FAMILIES["laplace"], rb.fixed_kl(2, 30), (rb.Normal(0.0, 0.2), rb.Normal(0.0, 1.0))])
+@pytest.mark.parametrize("pair", [FAMILIES["laplace"], rb.fixed_kl(2, 30), (rb.Normal(0.0, 0.2),
+                                                                            rb.Normal(0.0, 1.0))])
 def test_registered_dyadic_code_is_gamma_of_the_arrival_then_the_path(pair):
     """rb.encode's heap index for "gprs-dyadic" is 1, gamma(j), path, from the kernel's own (path, j);
     it decodes bit for bit. The centred normal's ratio peaks at the root's median: paths stay empty

@@ -113,7 +113,8 @@ def test_a_channel_table_without_global_gprs_is_one_panel():
 
 
 @pytest.mark.parametrize("make, options, message", [
-    (lambda: table("fixed_kl", ["as*", "ad*"], [4.0]), {}, "needs gprs rows; the table holds method as\\*, ad\\*"),
+    (lambda: table("fixed_kl", ["as*", "ad*"], [4.0]), {},
+     "needs gprs rows; the table holds method as\\*, ad\\*"),
     (lambda: table("explicit", ["gprs"], [4.0]), {},
      "needs fixed_kl or gaussian_channel rows; the table holds construction explicit"),
     (lambda: pd.concat([table("fixed_kl", ["gprs"], [4.0]), table("gaussian_channel", ["gprs"], [2.0])]), {},
@@ -127,7 +128,8 @@ def test_tables_it_cannot_draw_are_refused_by_name(make, options, message):
         load_all()[KIND](df, **options)
     cells = df.drop_duplicates("study_cell")
     if options:  # an option naming data the study lacks is refused by name before the kind is asked
-        with pytest.raises(PlotOptionError, match="construction: 'gaussian_channel' is not in the study's data"):
+        with pytest.raises(PlotOptionError,
+                           match="construction: 'gaussian_channel' is not in the study's data"):
             check(KIND, options, cells)
     else:
         with pytest.raises(PlotOptionError, match="has nothing to draw: .*" + message):  # before a study runs
@@ -136,7 +138,8 @@ def test_tables_it_cannot_draw_are_refused_by_name(make, options, message):
 
 def test_a_construction_it_does_not_draw_is_refused():
     df = pd.concat([table("fixed_kl", ["gprs"], [4.0]), table("explicit", ["gprs"], [4.0])])
-    with pytest.raises(ValueError, match="draws the constructions fixed_kl, gaussian_channel, not 'explicit'"):
+    with pytest.raises(ValueError,
+                       match="draws the constructions fixed_kl, gaussian_channel, not 'explicit'"):
         load_all()[KIND](df, construction="explicit")
     with pytest.raises(PlotOptionError, match="has nothing to draw: .*not 'explicit'"):
         check(KIND, {"construction": "explicit"}, df.drop_duplicates("study_cell"))

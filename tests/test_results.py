@@ -32,7 +32,8 @@ def _cell(index, **pair):
     values.update(study_cell=f"c{index}", cell_index=index, construction="explicit", family="F", label="l",
                   method="as*", code="elias-delta", max_steps=10, time_budget=np.nan, grid_kl=np.nan,
                   grid_dinf=np.nan, grid_info=np.nan, **pair)
-    msgs = R.message_frame(np.arange(3), 1.0, 2.0, [1, 2, 3], [4, 5, 6], 0.5, [0.1, 0.2, 0.3], [False, True, False])
+    msgs = R.message_frame(np.arange(3), 1.0, 2.0, [1, 2, 3], [4, 5, 6], 0.5, [0.1, 0.2, 0.3],
+                           [False, True, False])
     return R.study_rows(values, [2, 0, 1], msgs, ["", "steps", ""], 1.5)
 
 

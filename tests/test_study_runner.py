@@ -222,7 +222,8 @@ def test_cli_list_names_methods_families_and_constructions(capsys):
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for word in ("as*", "dad*", "orc", "Laplace/Laplace", "Triangular/Uniform", "fixed_kl", "gaussian_channel",
+    for word in ("as*", "dad*", "orc", "Laplace/Laplace", "Triangular/Uniform", "fixed_kl",
+                 "gaussian_channel",
                  "explicit", "runtime_vs_dinf"):
         assert word in out
 
@@ -248,3 +249,51 @@ def test_git_dirty_means_code_not_outputs(tmp_path):
     assert git_state(tmp_path)[1] is False
     (tmp_path / "code.py").write_text("v2")
     assert git_state(tmp_path)[1] is True
+
+
+HEAVY = """
+name: heavy
+seed: 18
+output: {out}
+repetitions: 200
+chunk: 20
+pairs: {{construction: fixed_kl, kl: 2, dinf: [6, 12, 20]}}
+methods:
+  - as*
+  - {{name: gprs-global, max_steps: 512}}
+  - {{name: rs, repetitions: 40, max_steps: 2048, chunk: 10}}
+"""
+
+
+def test_heavy_tailed_rows_do_not_depend_on_jobs_backend_or_the_clock(tmp_path, monkeypatch):
+    """Same spec + seed -> the same rows, for a spec with a heavy-tailed method (global GPRS: median
+    2-3 steps, mean 2^D_inf) whose messages the step budget censors: with 1 or 2 worker processes,
+    on Dask, and on a machine so loaded that every clock reading is 100 s after the last. A message's
+    fate is decided by its step budget alone; a time budget is what would make it depend on the clock."""
+    from rec_bench.study import runner
+
+    spec = _spec(tmp_path, "heavy.yaml", HEAVY)
+    ref = _rows(run_study(spec, out=tmp_path / "j1.parquet", jobs=1, progress=False, log=_quiet))
+    glob = ref[ref["method"] == "gprs-global"]
+    assert glob["censored"].any() and (glob["steps"].median() <= 4)  # heavy tail, cut by steps
+    assert set(ref.loc[ref["censored"], "censor"]) == {"steps"}
+    pd.testing.assert_frame_equal(ref, _rows(run_study(spec, out=tmp_path / "j2.parquet", jobs=2,
+                                                       progress=False,
+                                                       log=_quiet)))
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        pd.testing.assert_frame_equal(ref, _rows(run_study(spec, out=tmp_path / "dask.parquet",
+                                                           scheduler=cluster.scheduler_address,
+                                                           progress=False, log=_quiet)))
+    clock = iter(range(0, 10**9, 100))  # a very slow machine: 100 s between any two readings
+    monkeypatch.setattr(runner.time, "perf_counter", lambda: float(next(clock)))
+    slow = run_study(spec, out=tmp_path / "slow.parquet", jobs=1, progress=False, log=_quiet)
+    pd.testing.assert_frame_equal(ref, _rows(slow))
+    # the same slow clock with a time budget: messages are censored by time, so rows change
+    timed = _spec(tmp_path, "timed.yaml", HEAVY.replace("chunk: 20", "chunk: 20\ntime_budget: 50"),
+                  "timed.parquet")
+    msgs = []
+    df = _rows(run_study(timed, jobs=1, progress=False, log=msgs.append))
+    assert (df["censor"] == "time").any()
+    assert any("not reproducible" in m for m in msgs) and any("by the time budget" in m for m in msgs)

@@ -16,7 +16,7 @@ from ..methods import method_spec
 from ..pairs import proposal_family, resolve
 from .rows import run_decode, run_encode
 from .seeds import check_seed
-from .setup import check_family, resolve_options, step_budget
+from .setup import check_budget, check_family, resolve_options, step_budget
 from .sinks import BitSource
 from .vector import VectorCode, decode_vector, encode_vector
 
@@ -77,8 +77,10 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
     m = r.method
     check_family(m, pair.family)
     s = check_seed(seed)
+    budget = step_budget(max_steps)
+    check_budget(m, r.value, budget)
     out, buf, pos = run_encode(m, pair.family, pair.params, pair.loc, pair.scale, np.array([s], np.uint64), 1,
-                                False, step_budget(max_steps), np.array([r.kernel_option], np.int64),
+                                False, budget, np.array([r.kernel_option], np.int64),
                                 np.array([r.width], np.int64), r.code)
     data = buf[: (pos + 7) >> 3].tobytes()
     index = _index(data, pos, int(out.index_bits[0]), m, r.width)

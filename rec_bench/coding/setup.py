@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..methods import Method, is_integer, method_spec
+from ..methods import CANDIDATES, Method, is_integer, method_spec
 from ..methods import check_family as family_check
 from ..pairs import FAMILIES
 from ..status import EMPTY_REGION, INDEX_TOO_LARGE, INDEX_ZERO, LONG_PREFIX, TRUNCATED
@@ -35,6 +35,16 @@ def step_budget(max_steps):
     if isinstance(max_steps, (bool, np.bool_)) or not is_integer(max_steps) or not 1 <= max_steps <= MAX_STEPS_LIMIT:
         raise ValueError(f"max_steps must be an integer in [1, 2**62], got {max_steps!r}")
     return int(max_steps)
+
+
+def check_budget(method, value, max_steps):
+    """Refuse a size whose every message would exceed ``max_steps``: a method whose runtime is its
+    2^K candidates (ORC, MRC) draws all of them, so K above log2(max_steps) can never finish."""
+    m = method if isinstance(method, Method) else method_spec(method)
+    if m.runtime == CANDIDATES and value is not None and m.kernel_option(int(value)) > max_steps:
+        raise ValueError(f"{m.name} with {m.option.name}={value} draws 2^{value} candidates per message, more than "
+                         f"max_steps={max_steps}: every message would exceed its step budget (use {m.option.name} "
+                         f"<= {int(max_steps).bit_length() - 1}, i.e. log2(max_steps), or raise max_steps)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ from .rows import run_decode, run_encode
 from .codes import PATH, get_universal, put_universal
 from .index_model import IndexModel
 from .seeds import check_seed
-from .setup import check_family, check_rows, setup, step_budget, vector_shape
+from .setup import check_budget, check_family, check_rows, setup, step_budget, vector_shape
 from .sinks import CHUNK, BitSink, BitSource, ByteReader, RangeSink, RangeSource, varint
 
 __all__ = ["VectorCode", "encode_vector", "decode_vector"]
@@ -146,6 +146,8 @@ def encode_into(sink, pair, s, seeds, budget):
     """Append len(seeds) vectors (the rows of ``pair``, in order) to ``sink`` (a BitSink, or an
     entropy coder's sink with ``s.index_model``); returns the VectorCode's fields."""
     check_family(s.method, pair.family)
+    if s.value is not None and s.value.size:
+        check_budget(s.method, int(s.value.max()), budget)
     n = seeds.size
     d = pair.params.shape[0] // n if n else 0
     model = s.index_model

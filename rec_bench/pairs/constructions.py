@@ -73,6 +73,9 @@ def gaussian_channel(info_bits, n, seed=0):
     sigma = 2^-I and mu ~ N(0, 1 - sigma^2) i.i.d. (numpy's default generator seeded by ``seed``),
     so that the mean KL over messages is I. Returns ``(Normal(mu, sigma), Normal(0, 1))``.
     """
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float, np.floating)) \
+            or not np.isfinite(n) or int(n) != n or n < 0:
+        raise ValueError(f"n must be a non-negative integer number of messages, got {n!r}")
     info_bits = float(info_bits)
     if not info_bits > 0 or not np.isfinite(info_bits):
         raise ValueError(f"mutual information must be positive and finite, got {info_bits}")

@@ -255,7 +255,8 @@ class CustomPair:
     @classmethod
     def of(cls, q, p):
         if type(p) not in _KIND:
-            raise ValueError(f"a Custom target needs a Normal, Laplace or Uniform proposal, got {type(p).__name__}")
+            raise ValueError("a Custom target needs a Normal, Laplace or Uniform proposal, "
+                             f"got {type(p).__name__}")
         kind, module, reach = _KIND[type(p)]
         loc, scale = (float(v) for v in module.proposal_map(p))
         data = np.concatenate([[loc, scale, math.log(scale), q.params.size], q.params])
@@ -323,7 +324,8 @@ class CustomPair:
         if down_before.size or up_after.size:
             i = down_before[0] if down_before.size else k + up_after[0]
             raise ValueError(
-                f"the density ratio of {q!r} to {p!r} is not unimodal: it {'falls' if down_before.size else 'rises'} "
+                f"the density ratio of {q!r} to {p!r} is not unimodal: "
+                f"it {'falls' if down_before.size else 'rises'} "
                 f"at x = {loc + scale * z[i]:g} on the {'near' if down_before.size else 'far'} side of its "
                 f"maximum at x = {loc + scale * z[k]:g}; A* coding needs a unimodal ratio")
 
@@ -343,7 +345,8 @@ class CustomPair:
             a, b = zz[max(j - 1, 0)], zz[min(j + 1, ZOOM - 1)]
         ends = f(np.array([a, b]))
         width = b - a
-        slope = float(np.max(np.abs(ends - best_v)) / width) if width > 0 and np.all(np.isfinite(ends)) else 0.0
+        finite = width > 0 and np.all(np.isfinite(ends))
+        slope = float(np.max(np.abs(ends - best_v)) / width) if finite else 0.0
         return float(best_z), float(best_v), float(width), slope
 
     @staticmethod
@@ -369,7 +372,8 @@ class CustomPair:
         return mass, kl, err
 
     def kernel_row(self):
-        return np.array([self.dinf + float(slack(self.dinf)), self.mode, float(self.fn), float(self.data.ctypes.data)])
+        return np.array([self.dinf + float(slack(self.dinf)), self.mode, float(self.fn),
+                         float(self.data.ctypes.data)])
 
     def stats(self):
         if not hasattr(self, "_stats"):

@@ -146,7 +146,7 @@ def ppf_logsf(lp):
 # from the kernel row: s^2 = 1 / (1 + 2c), mu = z* 2c / (1 + 2c), z* - mu = z* / (1 + 2c).
 # ---------------------------------------------------------------------------------------------
 
-from .._math import LOG2 as _LOG2, log1mexp as _log1mexp, logaddexp as _logaddexp  # noqa: E402
+from .._math import log1mexp as _log1mexp, logaddexp as _logaddexp  # noqa: E402
 from .._quadrature import WGL8 as _WGL8, XGL8 as _XGL8, log_expm1_exp_integral  # noqa: E402
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)

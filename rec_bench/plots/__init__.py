@@ -20,7 +20,7 @@ of the kind's function, option values that name data (``family``, ``construction
 function must find rows to draw in a table of the study's cells (one row per cell, with the cell
 columns of ``rec_bench.results.CELL_COLUMNS``): ``select(cells, **options)`` raises ValueError
 when there are none. A kind registered with ``from_cells=True`` can also draw from a per-cell
-summary table (the bias kinds, from ``results/bias_summary.csv``).
+summary table (the bias kinds, from ``results/reference/bias_summary.csv``).
 """
 
 from __future__ import annotations

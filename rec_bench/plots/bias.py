@@ -7,7 +7,8 @@ is not detected at alpha = 1e-3), and the KS distance an exact method (AD*, when
 at the same pair) actually reached. Only ``fixed_kl`` pairs (one scalar Q per pair) are drawn.
 
 Both kinds draw from a study's rows or from the per-cell table :func:`bias_cells` makes of them
-(``write_summary`` keeps it as ``results/bias_summary.csv``, small enough for git), so
+(``write_summary`` keeps it as ``results/bias_summary.csv``, small enough for git: the committed
+one is ``results/reference/bias_summary.csv``), so
 ``make figures`` redraws them when only that table is present.
 """
 
@@ -19,7 +20,7 @@ import pandas as pd
 from ..bias import bias_of_samples
 from . import register
 from ..methods import METHODS
-from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
+from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, legend_below, method_order, setup
 
 APPROXIMATE = tuple(n for n, m in METHODS.items() if not m.exact)  # from the method registry
 
@@ -33,7 +34,8 @@ def bias_cells(df):
     if df.empty:
         raise ValueError("the bias plots need fixed_kl pairs")
     if df["censored"].any():
-        raise ValueError(f"{int(df['censored'].sum())} censored rows: the bias of a partial cell is not measured")
+        raise ValueError(f"{int(df['censored'].sum())} censored rows: the bias of a partial cell "
+                         "is not measured")
     rows = []
     keys = ["grid_kl", "grid_dinf", "method", "code_bits"]
     for (kl, dinf, method, code_bits), part in df.groupby(keys, dropna=False, sort=True):
@@ -121,11 +123,13 @@ def bias_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
         ax.set_ylim(max(1e-4, 0.3 * min(part["ks"].min(), part["ks_scale"].min())), 1.0)
         ax.set_xticks(np.arange(x.min(), x.max() + 1, 2))
         ax.set_xlabel("code bits - KL")
-        ax.set_title(f"KL = {kl:g} bits, $D_\\infty$ = {dinf:g} bits (n = {part['n'].max():,})", fontsize=9)
+        ax.set_title(f"KL = {bits(kl)}, $D_\\infty$ = {bits(dinf)} (n = {part['n'].max():,})", fontsize=9)
     axes[0].set_ylabel("KS distance to Q")
-    axes[0].legend(fontsize=7, loc="upper right")
-    fig.text(0.5, -0.01, "hollow marker: bias not detected (KS p >= 1e-3)", ha="center", fontsize=8)
     fig.tight_layout()
+    from matplotlib.lines import Line2D
+
+    hollow = Line2D([], [], marker="o", ls="none", mfc="white", mec="0.3", ms=5)
+    legend_below(fig, axes[:1], extra=[(hollow, "hollow marker: bias not detected (KS p >= 1e-3)")], ncol=4)
     return fig
 
 
@@ -141,7 +145,8 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
                        label=f"{METHOD_LABELS.get(floor_method, floor_method)} (no depth limit)")
         for m in method_order(part["method"]):
             s = part[part["method"] == m].sort_values("code_bits")
-            ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"], fmt=METHOD_MARKERS.get(m, "o") + "-",
+            ax.errorbar(s["code_bits"], s["steps_mean"], yerr=s["steps_sem"],
+                        fmt=METHOD_MARKERS.get(m, "o") + "-",
                         color=color(m), ms=7 if m == "orc" else 4.5, capsize=2, lw=1.2,
                         zorder=2 if m == "orc" else 3, label=METHOD_LABELS.get(m, m))
             first = s[~s["detected"]]
@@ -151,12 +156,15 @@ def bias_runtime_vs_bits(df, methods=APPROXIMATE, floor_method="ad*"):
         ax.set_yscale("log", base=2)
         ax.set_xlabel("code bits (DAD*: D + 1; ORC, MRC: K)")
         ax.axvline(kl, color="0.6", lw=0.8)
-        ax.set_title(f"KL = {kl:g} bits, $D_\\infty$ = {dinf:g} bits", fontsize=9)
+        ax.set_title(f"KL = {bits(kl)}, $D_\\infty$ = {bits(dinf)}", fontsize=9)
     axes[0].set_ylabel("steps per message (log2)")
-    axes[0].legend(fontsize=7, loc="upper left")
-    fig.text(0.5, -0.01, "ringed: first budget whose bias is not detected; grey line: KL",
-             ha="center", fontsize=8)
     fig.tight_layout()
+    from matplotlib.lines import Line2D
+
+    ringed = Line2D([], [], marker="o", ls="none", mfc="none", mec="0.3", ms=11, mew=1.5)
+    grey = Line2D([], [], color="0.6", lw=0.8)
+    legend_below(fig, axes[:1], extra=[(ringed, "first budget whose bias is not detected"), (grey, "KL")],
+                 ncol=4)
     return fig
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..results.summary import cell_stats
 from . import register
-from ._style import METHOD_LABELS, METHOD_MARKERS, color, method_order, setup
+from ._style import METHOD_LABELS, METHOD_MARKERS, bits, color, legend_under, method_order, setup
 
 ANCHORS = Path(__file__).resolve().parents[1] / "tables" / "anchors" / "gprs_figure2"
 PUBLISHED = "published, Flamich 2023"
@@ -70,9 +70,10 @@ def _select(df, construction=None):
         df = df[df["construction"].isin(CONSTRUCTIONS)]
         found = list(dict.fromkeys(df["construction"]))
         if len(found) > 1:
-            raise ValueError(f"the table holds both {' and '.join(found)} rows; choose one with construction=")
+            raise ValueError(f"the table holds both {' and '.join(found)} rows; "
+                             "choose one with construction=")
     if df.empty:
-        raise ValueError(f"gprs_runtime needs fixed_kl or gaussian_channel rows; the table holds construction "
+        raise ValueError("gprs_runtime needs fixed_kl or gaussian_channel rows; the table holds construction "
                          f"{', '.join(map(str, held)) or 'none'}")
     if not (df["method"] == "gprs").any():
         raise ValueError("gprs_runtime needs gprs rows; the table holds method "
@@ -93,7 +94,8 @@ def _means(ax, st, xcol, method, ls="-", label=None, y="mean"):
 
 
 def _hollow(ax, x, y, method, label):
-    ax.plot(np.asarray(x, float), np.asarray(y, float), METHOD_MARKERS.get(method, "o"), ls="none", mfc="none",
+    ax.plot(np.asarray(x, float), np.asarray(y, float), METHOD_MARKERS.get(method, "o"), ls="none",
+            mfc="none",
             mec=color(method), mew=1.2, ms=7, label=label)
 
 
@@ -122,27 +124,32 @@ def gprs_runtime(df, construction=None):
         for kv, ls in styles.items():
             part = st[st["grid_kl"] == kv]
             for m in ms:
-                lab = f"{METHOD_LABELS[m]}, KL = {kv:g} bits"
+                lab = f"{METHOD_LABELS[m]}, KL = {bits(kv)}"
                 left_out += _means(ax0, part[part["method"] == m], xcol, m, ls, lab)
-            _means(ax1, part[part["method"] == "gprs"], xcol, "gprs", ls, f"{METHOD_LABELS['gprs']}, KL = {kv:g} bits")
+            _means(ax1, part[part["method"] == "gprs"], xcol, "gprs", ls,
+                   f"{METHOD_LABELS['gprs']}, KL = {bits(kv)}")
         for m, x, y, lab in pub:
             _hollow(ax0, x, y, m, lab)
             if m == "gprs":
                 _hollow(ax1, x, y, m, lab)
         kl_text = ", ".join(f"{k:g}" for k in styles)
-        ax0.set_title(f"(a) mean steps at fixed KL ({kl_text} bits)" + (": line style by KL" if several else ""),
+        ax0.set_title(f"(a) mean steps at fixed KL ({kl_text} bits)"
+                      + (": line style by KL" if several else ""),
                       fontsize=10)
         ax1.set_title("(b) GPRS close up; bars: one standard error. The published runs, at a KL of\n"
-                      "\"about 2 bits\", sit at KL = 1.5 bits in this construction (docs/gprs.md)", fontsize=10)
-        ax0.set_ylim(0, 1.5 * st.loc[st["method"].isin(ms), "mean"].max())  # room for the legend
+                      "\"about 2 bits\", sit at KL = 1.5 bits in this construction (docs/gprs.md)",
+                      fontsize=10)
+        ax0.set_ylim(0, 1.1 * st.loc[st["method"].isin(ms), "mean"].max())
         g = st[st["method"] == "gprs"]
-        lo = min(g["mean"].min(), published("gprs_and_a_star_runtime_vs_inf_div.csv")["mean_sac_gprs_runtime"].min())
+        pub_gprs = published("gprs_and_a_star_runtime_vs_inf_div.csv")["mean_sac_gprs_runtime"]
+        lo = min(g["mean"].min(), pub_gprs.min())
         hi = max((g["mean"] + g["sem"]).max(), 3.2)
         ax1.set_ylim(lo - 0.4, hi + 0.25)
     else:
         xcol, xlabel = "grid_info", "I = mean KL (bits)"
         glob = st[st["method"] == "gprs-global"]
-        fig, axes = plt.subplots(1, 2 if len(glob) else 1, figsize=(12.5 if len(glob) else 7, 5), squeeze=False)
+        fig, axes = plt.subplots(1, 2 if len(glob) else 1, figsize=(12.5 if len(glob) else 7, 5),
+                                 squeeze=False)
         ax0 = axes[0][0]
         for m in ms:
             left_out += _means(ax0, st[st["method"] == m], xcol, m)
@@ -154,7 +161,8 @@ def gprs_runtime(df, construction=None):
             _quartiles(ax1, glob.sort_values(xcol), xcol)
             t = published("global_gprs_and_a_star.csv")
             dark = _dark(color("gprs-global"))
-            ax1.plot(t["mi"], t["median_gprs_runtime"], METHOD_MARKERS["gprs-global"], ls="none", mfc="none", mec=dark,
+            ax1.plot(t["mi"], t["median_gprs_runtime"], METHOD_MARKERS["gprs-global"], ls="none", mfc="none",
+                     mec=dark,
                      mew=1.2, ms=7, label=f"median, {PUBLISHED}")
             ax1.plot(t["mi"], t["first_quartile_gprs_runtime"], "_", color=dark, ms=9, mew=1.2,
                      label=f"quartiles, {PUBLISHED}")
@@ -163,17 +171,14 @@ def gprs_runtime(df, construction=None):
             ax1.set_xlabel(xlabel)
             ax1.set_ylabel("steps per message (log2)")
             ax1.set_title("(b) global GPRS: median and quartiles (its mean is infinite here)", fontsize=10)
-            ax1.legend(fontsize=7.5, loc="upper left")
-    ax0.set_xlabel(xlabel)
+            legend_under(ax1)
+    ax0.set_xlabel(xlabel + (f"  ({left_out} cells with censored messages left out)" if left_out else ""))
     ax0.set_ylabel("mean steps per message")
-    if left_out:
-        ax0.text(0.99, 0.01, f"{left_out} cell(s) with censored messages left out", transform=ax0.transAxes,
-                 ha="right", va="bottom", fontsize=7)
-    _legend(ax0, fontsize=7, loc="upper left")
+    _legend(ax0)
     if cons == "fixed_kl":
         ax1.set_xlabel(xlabel)
         ax1.set_ylabel("mean steps per message")
-        _legend(ax1, fontsize=7.5, loc="lower right")
+        _legend(ax1, ncol=1)
     fig.tight_layout()
     return fig
 
@@ -196,11 +201,12 @@ def _quartiles(ax, s, xcol):
     q25 = np.where(cens < 0.75, s["q25"].to_numpy(float), np.nan)
     q75 = np.where(cens < 0.25, s["q75"].to_numpy(float), np.nan)
     ax.fill_between(x, q25, q75, color=c, alpha=0.25, lw=0, label=f"{METHOD_LABELS[m]}: quartiles")
-    ax.plot(x, med, METHOD_MARKERS.get(m, "o"), ls="-", color=_dark(c), ms=4.5, label=f"{METHOD_LABELS[m]}: median")
+    ax.plot(x, med, METHOD_MARKERS.get(m, "o"), ls="-", color=_dark(c), ms=4.5,
+            label=f"{METHOD_LABELS[m]}: median")
 
 
-def _legend(ax, **kw):
-    """The legend with this study's series first and the published points last."""
+def _legend(ax, ncol=2):
+    """The legend under the axes, with this study's series first and the published points last."""
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: PUBLISHED in labels[i])
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], **kw)
+    legend_under(ax, [handles[i] for i in order], [labels[i] for i in order], ncol=ncol)

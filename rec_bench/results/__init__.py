@@ -19,14 +19,15 @@ Importing this package imports neither pandas nor pyarrow (they load on first us
 from .layout import (CELL_COLUMNS, CENSOR_NONE, CENSOR_STEPS, CENSOR_TIME, MESSAGE_COLUMNS, PAIR_PREFIXES,
                      is_study_table, message_frame, messages, not_run_frame, study_columns, study_rows)
 from .provenance import METADATA_KEY, git_state, provenance
-from .store import (ResultsError, finished_cells, is_study_output, merge, open_shards, read_results,
-                    read_results_schema, read_table, remove_shards, shard_dir, write_results, write_shard,
-                    write_table)
+from .store import (ResultsError, check_output_dir, check_output_file, finished_cells, is_study_output, merge,
+                    open_shards, read_results, read_results_schema, read_table, remove_shards, shard_dir,
+                    write_results, write_shard, write_table)
 
 __all__ = [
     "MESSAGE_COLUMNS", "CELL_COLUMNS", "PAIR_PREFIXES", "CENSOR_NONE", "CENSOR_STEPS", "CENSOR_TIME",
     "message_frame", "not_run_frame", "messages", "study_rows", "study_columns", "is_study_table",
     "METADATA_KEY", "git_state", "provenance",
-    "ResultsError", "read_table", "read_results", "read_results_schema", "is_study_output", "write_table",
+    "ResultsError", "check_output_file", "check_output_dir", "read_table", "read_results",
+    "read_results_schema", "is_study_output", "write_table",
     "write_results", "shard_dir", "open_shards", "write_shard", "remove_shards", "finished_cells", "merge",
 ]

@@ -115,9 +115,11 @@ def study_rows(cell_values, rep, msgs, censor, cell_seconds):
         raise ValueError(f"cell columns: unknown {unknown}, missing {missing}")
     front = pd.DataFrame({k: [cell_values[k]] * n for k in CELL_COLUMNS})
     front = front.astype({k: t for k, t in CELL_COLUMNS.items() if t is not None})
-    pair = pd.DataFrame({k: np.full(n, float(v)) for k, v in cell_values.items() if k.startswith(PAIR_PREFIXES)})
+    pair = pd.DataFrame({k: np.full(n, float(v)) for k, v in cell_values.items()
+                         if k.startswith(PAIR_PREFIXES)})
     run = pd.DataFrame({"rep": np.asarray(rep, np.int64)})
-    tail = pd.DataFrame({"censor": np.asarray(censor, dtype=object), "cell_seconds": np.full(n, float(cell_seconds))})
+    tail = pd.DataFrame({"censor": np.asarray(censor, dtype=object),
+                         "cell_seconds": np.full(n, float(cell_seconds))})
     return pd.concat([front, pair, run, msgs, tail], axis=1)
 
 

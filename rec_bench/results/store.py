@@ -109,6 +109,52 @@ def is_study_output(path):
         return False
 
 
+def _check_parent(path):
+    """The nearest existing ancestor of ``path`` must be a directory that can be written to."""
+    here = Path(path).absolute()
+    for anc in here.parents:
+        if anc.exists():
+            if not anc.is_dir():
+                raise ResultsError(path, f"{anc} is not a directory")
+            if not os.access(anc, os.W_OK | os.X_OK):
+                raise ResultsError(path, f"cannot write in the directory {anc}")
+            return
+
+
+def check_output_file(path):
+    """Raise ResultsError unless a study's results can be written to ``path``: a ``.parquet`` file
+    path (not a directory) whose directory exists or can be made, and whose shard directory
+    ``<path>.shards`` is not a file. Reads nothing and writes nothing: the check a run makes
+    before any work starts."""
+    path = Path(path)
+    if path.is_dir():
+        raise ResultsError(path, "is a directory; the output is a .parquet file (e.g. "
+                           f"{path / 'results.parquet'})")
+    if path.suffix != ".parquet":
+        raise ResultsError(path, "the output must be a .parquet file")
+    if path.exists() and not path.is_file():
+        raise ResultsError(path, "exists and is not a regular file")
+    shards = shard_dir(path)
+    if shards.exists() and not shards.is_dir():
+        raise ResultsError(path, f"{shards} (where the run keeps its finished cells) is not a directory")
+    _check_parent(path)
+    return path
+
+
+def check_output_dir(path):
+    """Raise ResultsError unless ``path`` is a directory, or one that can be made, to write into
+    (figures): checked before any work starts."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise ResultsError(path, "is not a directory (figures are written into a directory)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ResultsError(path, "cannot write in this directory")
+        return path
+    _check_parent(path / "x")
+    return path
+
+
 def write_table(df, path, metadata=None):
     """Write a DataFrame (or pyarrow Table) to ``path`` atomically; ``metadata`` (str -> bytes) is
     added to the schema metadata."""
@@ -120,10 +166,14 @@ def write_table(df, path, metadata=None):
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed write leaves no temporary file behind
+        raise
     return path
 
 

@@ -42,8 +42,10 @@ def cell_stats(df, value="steps"):
     ran = df[df["censor"] != "time"] if value == "steps" else df[~df["censored"]]
     keys = ["study_cell", "cell_index", "method", "construction", "family", "code_bits"]
     base = df.groupby(keys, dropna=False, sort=False).agg(
-        n=("rep", "size"), censored=("censored", "mean"), time_censored=("censor", lambda s: (s == "time").mean()),
-        kl=("kl", "mean"), dinf=("dinf", "mean"), grid_kl=("grid_kl", "first"), grid_dinf=("grid_dinf", "first"),
+        n=("rep", "size"), censored=("censored", "mean"),
+        time_censored=("censor", lambda s: (s == "time").mean()),
+        kl=("kl", "mean"), dinf=("dinf", "mean"), grid_kl=("grid_kl", "first"),
+        grid_dinf=("grid_dinf", "first"),
         grid_info=("grid_info", "first"), max_steps=("max_steps", "first"))
     v = ran.groupby(keys, dropna=False, sort=False)[value].agg(
         ["mean", "sem", "count", _q(0.25), _q(0.75), "median"]).rename(columns={"count": "n_used"})
@@ -83,9 +85,11 @@ def summary_text(df):
         st["x"] = st[xcol]
         at = "" if pd.isna(kl) or cons != "fixed_kl" else f", KL = {kl:g} bits"
         lines.append(f"  [{cons}, {fam}{at}, x = {xcol}]")
-        tab = st[["method", "code_bits", "x", "n", "censored", "mean", "median", "kl", "nbits_minus_kl"]].rename(
+        cols = ["method", "code_bits", "x", "n", "censored", "mean", "median", "kl", "nbits_minus_kl"]
+        tab = st[cols].rename(
             columns={"mean": "steps_mean", "median": "steps_median", "kl": "kl_mean"})
-        lines.append("    " + tab.to_string(index=False, float_format=lambda v: f"{v:.4g}").replace("\n", "\n    "))
+        text = tab.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        lines.append("    " + text.replace("\n", "\n    "))
         for m in EXACT_LINEAR:
             f = linear_fit(st, m, xcol)
             if f:

@@ -13,5 +13,6 @@ def check_spec(path):
     return plan(spec, path)
 
 
-__all__ = ["check_spec", "SpecError", "load_spec", "validate", "build_schema", "expand", "plan", "Cell", "PairPoint",
+__all__ = ["check_spec", "SpecError", "load_spec", "validate", "build_schema", "expand", "plan", "Cell",
+           "PairPoint",
            "run_study", "SchedulerError", "read_results", "shard_dir", "CONSTRUCTIONS"]

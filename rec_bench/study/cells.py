@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from .. import pairs as P
-from ..coding.setup import DEFAULT_MAX_STEPS
+from ..coding.setup import DEFAULT_MAX_STEPS, check_budget
 from ..methods import METHODS
 from .schema import SpecError, check_plots
 
@@ -79,7 +79,8 @@ class PairPoint:
             return P.gaussian_channel(self.params["info"], n, seed)
         if self.construction == "custom":
             prop = dict(self.params["proposal"])
-            return custom_target(self.params["logpdf"], self.params["params"]), getattr(P, prop.pop("family"))(**prop)
+            proposal = getattr(P, prop.pop("family"))(**prop)
+            return custom_target(self.params["logpdf"], self.params["params"]), proposal
         tname, pname = self.family.split("/")
         return getattr(P, tname)(**self.params["target"]), getattr(P, pname)(**self.params["proposal"])
 
@@ -266,12 +267,18 @@ def expand(spec, file="<spec>"):
                                         f"[{meth.option.low}, {meth.option.high}]")
                     options[meth.option.name] = value
                 depth, bits = options["depth"], options["bits"]
+                max_steps = int(opt["max_steps"] or DEFAULT_MAX_STEPS)
+                try:
+                    check_budget(meth, options.get(meth.option.name) if meth.option else None, max_steps)
+                except ValueError as e:
+                    key = "extra_bits" if "extra_bits" in m else meth.option.name
+                    raise SpecError(file, f"methods[{i}].{key}", f"at {pt.label()}: {e}") from None
                 cell = Cell(
                     index=len(cells), pair=pt, method=meth.name,
                     code="fixed" if meth.option else (opt["code"] or "elias-delta"),
                     depth=depth, bits=bits, code_bits=code_bits, extra_bits=extra,
                     repetitions=int(opt["repetitions"] or DEFAULT_REPETITIONS),
-                    max_steps=int(opt["max_steps"] or DEFAULT_MAX_STEPS),
+                    max_steps=max_steps,
                     time_budget=None if opt["time_budget"] is None else float(opt["time_budget"]),
                     chunk=int(opt["chunk"] or DEFAULT_CHUNK), spec_seed=int(spec["seed"]), block=block,
                 )

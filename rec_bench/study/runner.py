@@ -10,11 +10,14 @@
   every cell of an existing output) whose cell identity matches, so an interrupted run resumes
   with each row exactly once; ``fresh=True`` starts over.
 * Rows are sorted canonically (spec order of cells, then repetition), so the table does not depend
-  on the number of workers or the backend, unless a time budget actually cut a cell short.
+  on the number of workers, the backend or the machine's load: a message's fate is decided by its
+  step budget alone. A time budget is the one exception: where it cuts a cell short, which messages
+  ran depends on the machine, so the shipped specs set none and a run that has one says so.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -151,7 +154,8 @@ def _connect(scheduler, timeout=SCHEDULER_TIMEOUT):
         return Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as e:
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} s ({detail})") from None
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} within {timeout} s "
+                             f"({detail})") from None
 
 
 def _run_dask(tasks, client):
@@ -174,20 +178,34 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
     ``stop_after_cells`` (for tests) raises KeyboardInterrupt once that many new cells are written.
     """
     start = datetime.now(timezone.utc)
+    if out is not None:
+        R.check_output_file(out)  # before the spec is read: a wrong path fails at once
+    if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) \
+            or not (math.isfinite(connect_timeout) and connect_timeout > 0):
+        raise SchedulerError("the scheduler timeout must be a positive number of seconds, "
+                             f"got {connect_timeout!r}")
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     git = R.git_state()  # before any output is touched: the code this run starts from
     spec, text, sha = load_spec(spec_path)
     cells = plan(spec, spec_path)
-    output = Path(out or spec["output"])
-    client = _connect(scheduler, connect_timeout) if scheduler else None  # an unreachable scheduler fails here, first
+    output = R.check_output_file(Path(out or spec["output"]))
+    # an unreachable scheduler fails here, first
+    client = _connect(scheduler, connect_timeout) if scheduler else None
     output.parent.mkdir(parents=True, exist_ok=True)
     shards = R.open_shards(output, fresh)
     done = R.finished_cells(output, {c.id for c in cells})  # shards and cells of an earlier output
     todo = [c for c in cells if c.id not in done]
     reused = len(cells) - len(todo)
     jobs = int(jobs) if jobs else (os.cpu_count() or 1)
-    backend = f"dask {scheduler if isinstance(scheduler, str) else 'client'}" if scheduler else f"joblib x{jobs}"
+    where = scheduler if isinstance(scheduler, str) else "client"
+    backend = f"dask {where}" if scheduler else f"joblib x{jobs}"
     log(f"{spec['name']}: {len(cells)} cells ({reused} already done), "
         f"{sum(c.repetitions for c in todo)} messages to run on {backend}")
+    timed = sum(c.time_budget is not None for c in cells)
+    if timed:
+        log(f"note: {timed} cells have a time_budget: where it runs out, which messages ran depends on "
+            "this machine's speed and load (rows with censor = 'time'), so the rows are not reproducible")
     tasks = [t for c in todo for t in _task_list(c)]
     pending = {c.id: [0, len(_task_list(c))] for c in todo}
     results = {c.id: [] for c in todo}
@@ -227,8 +245,10 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
                                "rows": len(frame), "censored_rows": int(frame["censored"].sum())})
     R.write_results(frame, output, meta)
     R.remove_shards(output)
-    log(f"wrote {output}: {len(frame)} rows, {int(frame['censored'].sum())} censored, "
-        f"{(end - start).total_seconds():.1f} s")
+    by_time = int((frame["censor"] == R.CENSOR_TIME).sum())
+    log(f"wrote {output}: {len(frame)} rows, {int(frame['censored'].sum())} censored"
+        + (f" ({by_time} by the time budget: machine-dependent)" if by_time else "")
+        + f", {(end - start).total_seconds():.1f} s")
     return output
 
 

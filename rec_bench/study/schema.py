@@ -22,7 +22,8 @@ CODES = ["elias-delta", "elias-gamma"]
 CONSTRUCTIONS = {
     "fixed_kl": "Gaussian target against N(0, 1) with a given KL and a grid of D_inf (bits)",
     "gaussian_channel": "Gaussian channel with mutual information I bits; a fresh target per message",
-    "explicit": "an explicit list of pairs of one supported family (parameter lists zipped, scalars broadcast)",
+    "explicit": "an explicit list of pairs of one supported family (parameter lists zipped, "
+                "scalars broadcast)",
     "custom": "a user-defined target (logpdf: 'module:function', a numba @njit logpdf(x, params)) with a "
               "list of parameter vectors, against one built-in proposal",
 }
@@ -33,7 +34,8 @@ CONSTRUCTION_KEYS = {
     "custom": ("construction", "logpdf", "params", "proposal"),
 }
 # target / proposal parameter names of each built-in family, from its distribution classes
-FAMILY_PARAMS = {family_name(f): (f.TARGET._fields, f.PROPOSAL._fields) for f in FAMILIES if f.TARGET is not Custom}
+FAMILY_PARAMS = {family_name(f): (f.TARGET._fields, f.PROPOSAL._fields) for f in FAMILIES
+                 if f.TARGET is not Custom}
 PROPOSALS = {f.PROPOSAL.__name__: f.PROPOSAL._fields for f in FAMILIES}
 
 
@@ -89,7 +91,8 @@ def _family_block(family):
 _CUSTOM_PROPOSAL = {  # {family: Normal, loc: 0, scale: 1}: one proposal, scalar parameters
     "anyOf": [
         {"type": "object", "required": ["family", *fields],
-         "properties": {"family": {"const": name}, **{k: _num for k in fields}}, "additionalProperties": False}
+         "properties": {"family": {"const": name}, **{k: _num for k in fields}},
+         "additionalProperties": False}
         for name, fields in PROPOSALS.items()
     ]
 }
@@ -241,7 +244,8 @@ def _semantic_checks(spec, file):
             wrong = [k for k in given if k not in allowed]
             if wrong:
                 raise SpecError(file, f"{where}.{wrong[0]}",
-                                f"method {meth.name} takes {meth.option.name!r} or 'extra_bits', not {wrong[0]!r}")
+                                f"method {meth.name} takes {meth.option.name!r} or 'extra_bits', "
+                                f"not {wrong[0]!r}")
             if len(given) != 1:
                 raise SpecError(file, where, f"method {meth.name} needs exactly one of {meth.option.name!r} "
                                 f"(absolute) or 'extra_bits' (code bits = round(KL) + extra)")
@@ -286,7 +290,8 @@ def check_plots(spec, cells, file="<spec>"):
         name = plot.get("file") or f"{spec['name']}_{plot['kind']}"
         if name in files:
             raise SpecError(file, f"{where}.file" if "file" in plot else where,
-                            f"plots[{files[name]}] writes the figure {name!r} too; give one of them another 'file'")
+                            f"plots[{files[name]}] writes the figure {name!r} too; "
+                            "give one of them another 'file'")
         files[name] = i
 
 
