@@ -9,8 +9,8 @@ from . import _cache
 _cache.refresh()  # before any kernel is loaded from Numba's on-disk cache
 
 from .coding import (  # noqa: E402
-    DEFAULT_MAX_STEPS, BudgetExceeded, Code, IndexModel, StreamDecoder, StreamEncoder, VectorCode, coordinate_seed,
-    decode, decode_vector, encode, encode_vector, message_seed,
+    DEFAULT_MAX_STEPS, BudgetExceeded, Code, IndexModel, StreamDecoder, StreamEncoder, VectorCode,
+    coordinate_seed, decode, decode_vector, encode, encode_vector, message_seed,
 )
 from .methods import METHODS  # noqa: E402
 from .pairs import Custom, Laplace, Normal, Triangular, Uniform, dinf, fixed_kl, gaussian_channel, kl  # noqa: E402
@@ -31,7 +31,7 @@ __version__ = _version()
 
 __all__ = [
     "Normal", "Laplace", "Uniform", "Triangular", "Custom", "kl", "dinf", "fixed_kl", "gaussian_channel",
-    "encode", "decode", "Code", "encode_vector", "decode_vector", "VectorCode", "StreamEncoder", "StreamDecoder",
-    "IndexModel", "coordinate_seed", "message_seed", "METHODS", "BudgetExceeded", "DEFAULT_MAX_STEPS", "simulate",
-    "warmup",
+    "encode", "decode", "Code", "encode_vector", "decode_vector", "VectorCode", "StreamEncoder",
+    "StreamDecoder", "IndexModel", "coordinate_seed", "message_seed", "METHODS", "BudgetExceeded",
+    "DEFAULT_MAX_STEPS", "simulate", "warmup",
 ]

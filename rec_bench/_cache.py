@@ -26,7 +26,8 @@ _CLONE_FILE = "coding/kernels.py"
 
 
 def _sources():
-    return {p.relative_to(_ROOT).as_posix(): p for p in sorted(_ROOT.rglob("*.py")) if "__pycache__" not in p.parts}
+    return {p.relative_to(_ROOT).as_posix(): p for p in sorted(_ROOT.rglob("*.py"))
+            if "__pycache__" not in p.parts}
 
 
 def _module_file(dotted, files):
@@ -96,7 +97,8 @@ def _stamp_path():
 
 
 def _method_modules(files):
-    """{entry-point name suffix: package files of the method's runner and decoder and what they close over}."""
+    """{entry-point name suffix: package files of the method's runner and decoder, and of what they
+    close over}."""
     from .coding.kernels import slug
     from .methods import METHODS
 

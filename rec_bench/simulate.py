@@ -50,8 +50,9 @@ def simulate(method, q, p, seeds, *, max_steps=None, code=None, depth=None, bits
     try:
         for lo in range(0, max(n, 1), max(step, 1)):
             hi = min(lo + step, n)
-            out, _, _ = run_encode(r.method, pair.family, pair.params[lo:hi], pair.loc[lo:hi], pair.scale[lo:hi],
-                                   s[lo:hi], 1, False, budget, option[lo:hi], width[lo:hi], r.code, write=False)
+            out, _, _ = run_encode(r.method, pair.family, pair.params[lo:hi], pair.loc[lo:hi],
+                                   pair.scale[lo:hi], s[lo:hi], 1, False, budget, option[lo:hi], width[lo:hi],
+                                   r.code, write=False)
             parts.append(out)
             if bar is not None:
                 bar.update(hi - lo)

@@ -21,6 +21,6 @@ from .stream import StreamDecoder, StreamEncoder
 from .vector import VectorCode, decode_vector, encode_vector
 
 __all__ = [
-    "encode", "decode", "Code", "encode_vector", "decode_vector", "VectorCode", "StreamEncoder", "StreamDecoder",
-    "IndexModel", "coordinate_seed", "message_seed", "BudgetExceeded", "DEFAULT_MAX_STEPS",
+    "encode", "decode", "Code", "encode_vector", "decode_vector", "VectorCode", "StreamEncoder",
+    "StreamDecoder", "IndexModel", "coordinate_seed", "message_seed", "BudgetExceeded", "DEFAULT_MAX_STEPS",
 ]

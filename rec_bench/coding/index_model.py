@@ -35,7 +35,8 @@ class IndexModel:
     def __init__(self, weights, **meta):
         w = np.array(weights, dtype=np.float64).ravel()
         if w.size < 2 or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-            raise ValueError("an index model needs at least 2 finite non-negative weights with a positive sum")
+            raise ValueError("an index model needs at least 2 finite non-negative weights with a positive "
+                             "sum")
         if w.sum() < np.finfo(np.float64).tiny:  # constriction cannot normalise a subnormal total
             raise ValueError(f"an index model's weights must sum to a normal float64 (>= 2.2e-308), got "
                              f"{w.sum():g}: scale them up")
@@ -101,7 +102,8 @@ class IndexModel:
         key = (m.name, float(kl_bits), int(n), int(seed), depth)
         for table in _builtin_tables():
             meta = table.meta
-            if (meta.get("method"), meta.get("kl_bits"), meta.get("n"), meta.get("seed"), meta.get("depth")) == key:
+            found = tuple(meta.get(k) for k in ("method", "kl_bits", "n", "seed", "depth"))
+            if found == key:
                 return table
         return _simulate_for_kl(kl_bits, m.name, n, seed, depth)
 
@@ -171,8 +173,9 @@ def _simulate_depths(q, p, method, seed, depth, max_steps):
     m = method_spec(method)
     s = setup(m.name, None, depth, None, pair.shape, None)
     check_family(m, pair.family)
-    out, _, _ = run_encode(m, pair.family, pair.params, pair.loc, pair.scale, np.array([check_seed(seed)], np.uint64),
-                            pair.params.shape[0], True, step_budget(max_steps), s.option, s.width, PATH)
+    seeds = np.array([check_seed(seed)], np.uint64)
+    out, _, _ = run_encode(m, pair.family, pair.params, pair.loc, pair.scale, seeds, pair.params.shape[0],
+                           True, step_budget(max_steps), s.option, s.width, PATH)
     return out.index_bits - 1
 
 
@@ -181,13 +184,15 @@ def _simulate_for_kl(kl_bits, method, n, seed, depth):
 
     q, p = gaussian_channel(kl_bits, n, seed)
     depths = _simulate_depths(q, p, method, seed, depth, None)
-    return IndexModel.fit(depths, method=method, kl_bits=float(kl_bits), n=int(n), seed=int(seed), depth=depth,
-                          construction="gaussian_channel")
+    return IndexModel.fit(depths, method=method, kl_bits=float(kl_bits), n=int(n), seed=int(seed),
+                          depth=depth, construction="gaussian_channel")
 
 
 def write_builtin_tables(path=_TABLES_FILE):
-    """Regenerate the shipped tables (``python -c 'import rec_bench.coding.index_model as m; m.write_builtin_tables()'``)."""
-    tables = [_simulate_for_kl(k, m, 100_000, 0, None).to_dict() for m in BUILTIN_METHODS for k in BUILTIN_KLS]
+    """Regenerate the shipped tables:
+    ``python -c 'import rec_bench.coding.index_model as m; m.write_builtin_tables()'``."""
+    tables = [_simulate_for_kl(k, m, 100_000, 0, None).to_dict()
+              for m in BUILTIN_METHODS for k in BUILTIN_KLS]
     Path(path).parent.mkdir(exist_ok=True)
     Path(path).write_text(json.dumps(tables, indent=1) + "\n")
     _TABLES.clear()

@@ -30,20 +30,22 @@ from .. import randomness as rnd
 from .._signals import interrupted
 from ..search.workspace import path_of
 from ..status import EMPTY_REGION, INDEX_TOO_LARGE, INTERRUPTED, OK, TRUNCATED
-from .codes import MAX_LIST_BITS, code_length, ensure, get_bit, get_uint, put_uint, read_head, set_bit, write_head
+from .codes import (MAX_LIST_BITS, code_length, ensure, get_bit, get_uint, put_uint, read_head, set_bit,
+                    write_head)
 
 POLL_ROWS = 256  # rows between Ctrl-C polls (long searches also poll inside their own loops)
 
 # Bound per method by ``entry``; these values only make the templates importable.
-RUN = None  # runner(fam, prm, seed, max_steps, option, ws) -> (status, steps, drawn, z, bitlen, log2 index, node, ws)
+# runner(fam, prm, seed, max_steps, option, ws) -> (status, steps, drawn, z, bitlen, log2 index, node, ws)
+RUN = None
 DECODE = None  # decoder(fam, seed, path, index) -> (status, z)
 IS_TREE = False  # the index is a heap index: 1 then the returned node's path
 FIXED_LIST = False  # the index is a candidate index sent as index - OFFSET in a fixed width (ORC, MRC)
 OFFSET = 0
 
 
-def _encode_rows(fam, prm, loc, scale, seeds, d, derive, max_steps, option, width, code, write, align, buf, pos,
-                 ws, status, counts, ideal, x):
+def _encode_rows(fam, prm, loc, scale, seeds, d, derive, max_steps, option, width, code, write, align, buf,
+                 pos, ws, status, counts, ideal, x):
     """Search rows 0 .. len(prm) - 1 and write their codes into ``buf`` from bit ``pos`` (zero
     from there; grown by doubling, so the returned buffer is the one to keep).
 
@@ -133,7 +135,8 @@ def _decode_rows(fam, loc, scale, seeds, d, derive, width, code, depths, align, 
             else:
                 if bitlen > MAX_LIST_BITS:
                     return INDEX_TOO_LARGE, i, pos
-                st, z = DECODE(fam, s, no_path, (np.int64(1) << (bitlen - 1)) | get_uint(buf, pos, bitlen - 1))
+                index = (np.int64(1) << (bitlen - 1)) | get_uint(buf, pos, bitlen - 1)
+                st, z = DECODE(fam, s, no_path, index)
             pos += bitlen - 1
         if st != OK:
             return EMPTY_REGION, i, pos

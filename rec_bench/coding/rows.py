@@ -40,8 +40,8 @@ class Rows:
     x: np.ndarray  # the sample (NaN when censored)
 
 
-def run_encode(method, fam, prm, loc, scale, seeds, d, derive, budget, option, width, code, *, write=True, align=0,
-           buf=None, pos=0):
+def run_encode(method, fam, prm, loc, scale, seeds, d, derive, budget, option, width, code, *, write=True,
+               align=0, buf=None, pos=0):
     """Run ``method`` (a registry record) over the rows of ``prm``; returns (Rows, buf, pos).
 
     With ``write``, the codes go into ``buf`` from bit ``pos`` on and a censored row raises

@@ -88,7 +88,8 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
                 r.code_name, r.value)
 
 
-def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None, shape=None, index_model=None):
+def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None, shape=None,
+           index_model=None):
     """The sample encoded in ``data``, knowing only P, the method (with its options) and the seed.
 
     A vector (a rec_bench.VectorCode, a proposal with array parameters, or ``shape`` given) is
@@ -124,6 +125,7 @@ def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None,
     fam, loc, scale = proposal_family(p)
     source = BitSource(data)
     x, source.pos = run_decode(r.method, fam, np.array([loc]), np.array([scale]), np.array([s], np.uint64), 1,
-                                False, np.array([r.width], np.int64), r.code, _NO_DEPTHS, source.buf, 0, source.end)
+                               False, np.array([r.width], np.int64), r.code, _NO_DEPTHS, source.buf, 0,
+                               source.end)
     source.finish()
     return float(x[0])

@@ -32,7 +32,8 @@ def step_budget(max_steps):
     """The per-message step budget: ``max_steps`` validated, or the default."""
     if max_steps is None:
         return DEFAULT_MAX_STEPS
-    if isinstance(max_steps, (bool, np.bool_)) or not is_integer(max_steps) or not 1 <= max_steps <= MAX_STEPS_LIMIT:
+    if (isinstance(max_steps, (bool, np.bool_)) or not is_integer(max_steps)
+            or not 1 <= max_steps <= MAX_STEPS_LIMIT):
         raise ValueError(f"max_steps must be an integer in [1, 2**62], got {max_steps!r}")
     return int(max_steps)
 
@@ -42,9 +43,10 @@ def check_budget(method, value, max_steps):
     2^K candidates (ORC, MRC) draws all of them, so K above log2(max_steps) can never finish."""
     m = method if isinstance(method, Method) else method_spec(method)
     if m.runtime == CANDIDATES and value is not None and m.kernel_option(int(value)) > max_steps:
-        raise ValueError(f"{m.name} with {m.option.name}={value} draws 2^{value} candidates per message, more than "
-                         f"max_steps={max_steps}: every message would exceed its step budget (use {m.option.name} "
-                         f"<= {int(max_steps).bit_length() - 1}, i.e. log2(max_steps), or raise max_steps)")
+        raise ValueError(f"{m.name} with {m.option.name}={value} draws 2^{value} candidates per message, "
+                         f"more than max_steps={max_steps}: every message would exceed its step budget (use "
+                         f"{m.option.name} <= {int(max_steps).bit_length() - 1}, i.e. log2(max_steps), or "
+                         "raise max_steps)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,8 +139,8 @@ def _make_setup(method, code, depth, bits, shape, index_model):
         try:
             arr = np.broadcast_to(np.asarray(given), shape)
         except ValueError:
-            raise ValueError(f"{m.name}'s {name} has shape {np.shape(given)}, which does not broadcast to the "
-                             f"vector's shape {shape}") from None
+            raise ValueError(f"{m.name}'s {name} has shape {np.shape(given)}, which does not broadcast to "
+                             f"the vector's shape {shape}") from None
         if arr.dtype.kind not in "iuf" or arr.dtype == np.bool_:
             raise ValueError(f"{m.name}'s {name} must be integers, got {given!r}")
         values = np.unique(arr)
@@ -158,8 +160,8 @@ def _make_setup(method, code, depth, bits, shape, index_model):
     if index_model is not None:  # an IndexModel (checked by the codecs, rec_bench.coding.vector)
         if not m.model_index:
             able = ", ".join(k for k, r in _methods().items() if r.model_index)
-            raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes the depth of a "
-                             f"tree node or the bit length of a candidate index ({able})")
+            raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes the depth "
+                             f"of a tree node or the bit length of a candidate index ({able})")
         escape = universal(m.code if code is None else code) if m.option is None else ELIAS_DELTA
         code_id = PATH
     return Setup(method=m, code=code_id, code_name=code_name, option=opt, width=width, value=value,
@@ -186,9 +188,11 @@ def vector_shape(p, shape):
     if shape is None:
         shape = getattr(p, "shape", ())
         if shape == ():
-            raise ValueError("the proposal has scalar parameters: pass shape=(d,), the shape of the encoded vector")
+            raise ValueError("the proposal has scalar parameters: pass shape=(d,), the shape of the encoded "
+                             "vector")
     dims = list(shape) if isinstance(shape, (tuple, list)) else [shape]
-    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0 for s in dims):
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0
+               for s in dims):
         raise ValueError(f"shape must be a tuple of non-negative integers, got {shape!r}")
     return tuple(int(s) for s in dims)
 

@@ -161,8 +161,8 @@ class BitSource:
 
     def finish(self):
         if not self.exhausted():
-            raise ValueError(f"corrupted code: {self.end - self.pos} bits follow the last code, expected fewer "
-                             "than 8 zero padding bits")
+            raise ValueError(f"corrupted code: {self.end - self.pos} bits follow the last code, expected "
+                             "fewer than 8 zero padding bits")
 
 
 # ---- entropy coders ----------------------------------------------------------------------------
@@ -242,7 +242,8 @@ class _CoderSource:
     def get_bits(self, nbits):
         nbits = int(nbits)
         if nbits > self.capacity:
-            raise ValueError(f"corrupted stream: it names {nbits} bits, more than its {self.capacity} bits hold")
+            raise ValueError(f"corrupted stream: it names {nbits} bits, more than its {self.capacity} bits "
+                             "hold")
         if nbits == 0:
             return np.zeros(0, np.uint8)
         sizes = _sizes(nbits)

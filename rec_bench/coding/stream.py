@@ -16,8 +16,8 @@ from ..pairs import resolve
 from .seeds import check_seed, check_seeds, message_seed, message_seeds
 from .setup import count, resolve_options, setup, step_budget, vector_shape
 from .sinks import BitSource
-from .vector import (VectorCode, check_model, check_size, decode_from, encode_into, model_frame, new_sink, proposal,
-                     read_model_frame)
+from .vector import (VectorCode, check_model, check_size, decode_from, encode_into, model_frame, new_sink,
+                     proposal, read_model_frame)
 
 __all__ = ["StreamEncoder", "StreamDecoder"]
 

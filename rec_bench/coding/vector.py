@@ -153,11 +153,12 @@ def encode_into(sink, pair, s, seeds, budget):
     model = s.index_model
     if model is None:
         pos0 = sink.pos
-        out, sink.buf, sink.pos = run_encode(s.method, pair.family, pair.params, pair.loc, pair.scale, seeds, d,
-                                              True, budget, s.option, s.width, s.code, buf=sink.buf, pos=sink.pos)
+        out, sink.buf, sink.pos = run_encode(s.method, pair.family, pair.params, pair.loc, pair.scale, seeds,
+                                             d, True, budget, s.option, s.width, s.code, buf=sink.buf,
+                                             pos=sink.pos)
         first = pos0 >> 3  # the vectors' own bytes, for ``VectorCode.index``
-        source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), pos0 - 8 * first + np.cumsum(out.code_bits),
-                  s.method.fixed and not s.method.tree)
+        ends = pos0 - 8 * first + np.cumsum(out.code_bits)
+        source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), ends, s.method.fixed and not s.method.tree)
         code_bits = out.code_bits
     else:
         out, buf, pos = run_encode(s.method, pair.family, pair.params, pair.loc, pair.scale, seeds, d, True,
@@ -177,7 +178,8 @@ def encode_into(sink, pair, s, seeds, budget):
     return dict(method=s.method.name, sample=out.x.reshape(shape), steps=out.steps.reshape(shape),
                 index_bits=out.index_bits.reshape(shape), code_bits=code_bits.reshape(shape),
                 ideal_bits=out.ideal.reshape(shape), code=s.code_name,
-                option=None if s.value is None else s.value.reshape(shape), index_model=model, _index_source=source)
+                option=None if s.value is None else s.value.reshape(shape), index_model=model,
+                _index_source=source)
 
 
 def new_sink(index_model, rows_hint=16):
@@ -319,7 +321,8 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
         return x
     count, source = read_model_frame(data)
     if count != 1:
-        raise ValueError(f"corrupted code: a vector's model-coded stream holds one vector, this one announces {count}")
+        raise ValueError("corrupted code: a vector's model-coded stream holds one vector, this one "
+                         f"announces {count}")
     check_size(source, 1, d, index_model)
     x = decode_from(source, p, setup(method, code, depth, bits, shape, index_model), seeds, shape, d)
     if not source.exhausted():
