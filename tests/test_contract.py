@@ -30,7 +30,7 @@ from scipy import stats
 import code_oracles as C
 import rec_bench as rb
 from rec_bench.coding.codes import UNIVERSAL
-from rec_bench.methods import METHODS, default_options
+from rec_bench.methods import CANDIDATES, EXPONENTIAL, METHODS, default_options
 from rec_bench.pairs import registry
 from rec_bench.pairs.registry import FAMILIES
 
@@ -38,8 +38,8 @@ N = 20_000  # messages per exactness check
 ALPHA = 1e-4  # an exact method passes: p-value above this at the fixed seeds
 POWER_SHIFT = 0.1  # the same check must reject the samples shifted by 10% of Q's standard deviation
 POWER_P = 1e-6  # ... with a p-value below this
-SEEDS = 150  # scalar messages per round-trip case
-D = 4  # coordinates of a vector
+SEEDS = 300  # scalar messages per round-trip case
+SHAPE = (2, 3)  # a vector's shape
 SLOW_DECODE = 2.0  # seconds: no single decode of a corrupted code may take this long
 
 
@@ -88,14 +88,41 @@ def widen(dist, shape):
     return type(dist)(*(np.broadcast_to(a, shape) for a in dist.params()))
 
 
+def perturbed(q, p, rng, max_dinf):
+    """A random target near the example's: each parameter v becomes v e^a + b sd(P) (a, b uniform
+    on [-1, 1]), retried until the pair is valid with D_inf <= max_dinf bits. A scalar-only target
+    (a Custom one) is returned as it is."""
+    if scalar_only(q):
+        return q
+    sd = math.sqrt(float(p.var()))
+    for _ in range(1000):
+        values = [float(v) * math.exp(rng.uniform(-1, 1)) + rng.uniform(-1, 1) * sd for v in q.params()]
+        try:
+            candidate = type(q)(*values)
+            if rb.dinf(candidate, p) <= max_dinf:
+                return candidate
+        except ValueError:  # not a distribution, or an infinite D_inf against p
+            continue
+    return q
+
+
+def max_dinf(m):
+    """D_inf (bits) up to which random pairs are drawn for ``m``: exponential runtimes stay cheap."""
+    return 10.0 if m.runtime == EXPONENTIAL else 30.0
+
+
+@functools.cache
 def vector(f):
-    """A vector of D coordinates from the family's example (every coordinate the example pair; their
-    coordinate seeds differ), or, for a scalar-only target, the example as a one-coordinate vector
-    of shape ()."""
+    """A vector of SHAPE from the family's example: its coordinates are random targets near the
+    example's (D_inf <= 6 bits) against the example's proposal. For a scalar-only target, the
+    example as a one-coordinate vector of shape ()."""
     q, p = example(f)
     if scalar_only(q):
         return q, p
-    return widen(q, (D,)), widen(p, (D,))
+    rng = np.random.default_rng(FAMILIES.index(f))
+    coords = [perturbed(q, p, rng, 6.0) for _ in range(math.prod(SHAPE))]
+    params = [np.reshape([c.params()[k] for c in coords], SHAPE) for k in range(len(type(q)._fields))]
+    return type(q)(*params), widen(p, SHAPE)
 
 
 def coordinate(dist, i):
@@ -203,6 +230,19 @@ def test_every_universal_code_can_be_chosen(m, f):
         assert df.nbits[0] == code.nbits
 
 
+@pytest.mark.parametrize("m, f", CASES)
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(draw=st.integers(0, 2**32 - 1), seed=st.integers(0, 2**64 - 1))
+def test_scalar_codes_round_trip_on_random_pairs_near_the_example(m, f, draw, seed):
+    q, p = example(f)
+    q = perturbed(q, p, np.random.default_rng(draw), max_dinf(m))
+    for opts in option_sets(m):
+        code = rb.encode(q, p, m.name, seed, **opts)
+        assert len(code.bits) == math.ceil(code.nbits / 8)
+        x = rb.decode(code.bits, p, m.name, seed, **opts)
+        assert x == code.sample and np.isfinite(x)
+
+
 # ---- vectors and streams -------------------------------------------------------------------------
 
 
@@ -252,6 +292,40 @@ def test_a_model_coded_vector_round_trips_with_the_same_samples(m, f):
         with pytest.raises(ValueError):  # trailing data
             rb.decode_vector(code.bits + b"\x00\x00\x00\x00", pv, m.name, seed, shape=shape,
                              index_model=MODEL_TABLE, **opts)
+
+
+@st.composite
+def models(draw):
+    k = draw(st.integers(1, 8))
+    # no subnormal weights: constriction cannot normalise a subnormal total (refused when built)
+    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=k + 1, max_size=k + 1))
+    if sum(w) == 0:
+        w[0] = 1.0
+    return rb.IndexModel(w)
+
+
+@pytest.mark.parametrize("m, f", MODEL)
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(model=models(), seed=st.integers(0, 2**64 - 1), escape=st.sampled_from(sorted(UNIVERSAL)))
+def test_any_index_model_round_trips_including_escapes(m, f, model, seed, escape):
+    """Any table codes any vector (a bad fit costs bits, never correctness); the coder is charged
+    the model's information content: -log2 P(symbol), the escape's universal code, the path bits."""
+    qv, pv = vector(f)
+    shape = np.broadcast_shapes(qv.shape, pv.shape)
+    opts = vector_options(m, shape)
+    code_opt = {"code": escape} if m.option is None else {}
+    code = rb.encode_vector(qv, pv, m.name, seed, index_model=model, **opts, **code_opt)
+    plain = rb.encode_vector(qv, pv, m.name, seed, **opts)
+    assert np.array_equal(code.sample, plain.sample) and list(code.index.ravel()) == list(plain.index.ravel())
+    got = rb.decode_vector(code.bits, pv, m.name, seed, shape=shape, index_model=model, **opts, **code_opt)
+    assert np.array_equal(got, code.sample)
+    assert np.array_equal(rb.decode_vector(code, pv), code.sample)
+    depths = np.ravel(code.index_bits - 1)
+    info = -np.log2(np.maximum(model.probabilities[np.minimum(depths, model.size)], 2.0**-24)) + depths
+    esc = depths >= model.size
+    escape_code = C.universal(escape if m.option is None else "elias-delta")  # fixed-length methods: delta
+    info[esc] += [len(escape_code.encode(int(t) - model.size + 1)) for t in depths[esc]]
+    assert np.allclose(np.ravel(code.code_bits), info)
 
 
 @pytest.mark.parametrize("m, f", NO_MODEL)
@@ -312,6 +386,19 @@ def test_a_stream_of_several_vectors_reads_back_in_order(m, f, model):
         with pytest.raises(ValueError):
             read(data + extra).finish()
 
+    def read_any(data):
+        dec = rb.StreamDecoder(data, m.name, 11, index_model=model, **opts)
+        out = [dec.decode(pv, shape=shape) for _ in range(3)]
+        out.append(dec.decode(pv, shape=shape, seed=2**63 + 5))
+        if many is not None:
+            out.append(dec.decode_many(pv, 5, shape=shape))
+        dec.finish()
+        return np.concatenate([np.ravel(x) for x in out])
+
+    rng = np.random.default_rng(m.id)
+    for bit in rng.choice(8 * len(data), size=min(48, 8 * len(data)), replace=False).tolist():
+        _finite_or_value_error(lambda: read_any(_flip(data, bit)))
+
 
 # ---- budgets -------------------------------------------------------------------------------------
 
@@ -321,7 +408,19 @@ def test_a_search_past_its_step_budget_is_refused_or_censored(m, f):
     q, p = example(f)
     opts = default_options(m.name)
     seeds = np.arange(64)
+    qv, pv = vector(f)
     free = rb.simulate(m.name, q, p, seeds, **opts)
+    if m.runtime == CANDIDATES:  # every message draws all its candidates: a smaller budget is refused up front
+        need = m.kernel_option(next(iter(opts.values())))
+        assert (free.steps == need).all()
+        for call in (lambda: rb.encode(q, p, m.name, 0, max_steps=need - 1, **opts),
+                     lambda: rb.encode_vector(qv, pv, m.name, 0, max_steps=need - 1, **opts),
+                     lambda: rb.simulate(m.name, q, p, seeds, max_steps=need - 1, **opts),
+                     lambda: rb.StreamEncoder(m.name, 0, max_steps=need - 1, **opts).encode(qv, pv)):
+            with pytest.raises(ValueError, match="max_steps"):
+                call()
+        assert not rb.simulate(m.name, q, p, seeds, max_steps=need, **opts).censored.any()
+        return
     long = free.steps.to_numpy() > 1
     assert long.any()  # every example needs more than one step for some seed
     capped = rb.simulate(m.name, q, p, seeds, max_steps=1, **opts)
@@ -331,7 +430,6 @@ def test_a_search_past_its_step_budget_is_refused_or_censored(m, f):
     seed = int(np.flatnonzero(long)[0])
     with pytest.raises(rb.BudgetExceeded, match="max_steps=1"):
         rb.encode(q, p, m.name, seed, max_steps=1, **opts)
-    qv, pv = vector(f)
     with pytest.raises(rb.BudgetExceeded):
         for s in range(64):  # some vector has a coordinate that needs more than one step
             rb.encode_vector(qv, pv, m.name, s, max_steps=1, **opts)
@@ -455,7 +553,7 @@ def test_arbitrary_bytes_decode_to_finite_samples_or_raise_value_error(m, f, dat
     for f in FAMILIES])
 def test_a_proposal_with_array_parameters_against_the_example_target_codes_or_is_a_value_error(f):
     q, p = example(f)
-    pv = widen(p, (D,))
+    pv = widen(p, SHAPE)
     method = next(m for m in METHODS.values() if supports(m, f) and m.option is None)
     try:
         code = rb.encode_vector(q, pv, method.name, 1)
