@@ -69,11 +69,14 @@ def configurations(kappa_bits):
     r, c = REFINE, CANDIDATES
     out += [
         (f"VAE + AD* (model index), {c} candidates", "vae", "ad*", {"code": "model", "candidates": c}),
-        (f"VAE + AD* (model index), refined", "vae", "ad*", {"code": "model", "refine": r}),
-        (f"VAE + AD* (model index), refined, {c} candidates", "vae", "ad*", {"code": "model", "refine": r, "candidates": c}),
-        (f"IsoKL + AD* (model index), refined", "isokl", "ad*", {"code": "model", "refine": r}),
-        (f"IsoKL + DAD* D={k} (model index), {c} candidates", "isokl", "dad*", {"depth": k, "code": "model", "candidates": c}),
-        (f"IsoKL + DAD* D={k} (model index), refined", "isokl", "dad*", {"depth": k, "code": "model", "refine": r}),
+        ("VAE + AD* (model index), refined", "vae", "ad*", {"code": "model", "refine": r}),
+        (f"VAE + AD* (model index), refined, {c} candidates", "vae", "ad*",
+         {"code": "model", "refine": r, "candidates": c}),
+        ("IsoKL + AD* (model index), refined", "isokl", "ad*", {"code": "model", "refine": r}),
+        (f"IsoKL + DAD* D={k} (model index), {c} candidates", "isokl", "dad*",
+         {"depth": k, "code": "model", "candidates": c}),
+        (f"IsoKL + DAD* D={k} (model index), refined", "isokl", "dad*",
+         {"depth": k, "code": "model", "refine": r}),
         (f"IsoKL + DAD* D={k} (model index), refined, {c} candidates", "isokl", "dad*",
          {"depth": k, "code": "model", "refine": r, "candidates": c}),
     ]
@@ -83,8 +86,8 @@ def configurations(kappa_bits):
 def git_state():
     try:
         c = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        d = subprocess.run(["git", "status", "--porcelain", "--", "rec_bench", "benchmarks", "pyproject.toml"],
-                           cwd=ROOT, capture_output=True, text=True, check=True)
+        d = subprocess.run(["git", "status", "--porcelain", "--", "rec_bench", "benchmarks",
+                            "pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=True)
         return c.stdout.strip(), bool(d.stdout.strip())
     except (OSError, subprocess.CalledProcessError):
         return None, None
@@ -114,7 +117,8 @@ def baselines(x, log):
     image_codecs = {
         "PNG (optimize)": (png, lambda b: np.asarray(Image.open(io.BytesIO(b)))),
         # WebP has no grayscale mode: the gray image as RGB (lossless WebP codes the equal channels cheaply)
-        "WebP lossless": (lambda a: ic.webp_encode(np.repeat(a[:, :, None], 3, axis=2), level=100, lossless=True, method=6),
+        "WebP lossless": (lambda a: ic.webp_encode(np.repeat(a[:, :, None], 3, axis=2), level=100,
+                                                   lossless=True, method=6),
                           lambda b: ic.webp_decode(b)[:, :, 0]),
         "JPEG XL lossless": (lambda a: ic.jpegxl_encode(a, lossless=True, effort=9), ic.jpegxl_decode),
     }
@@ -142,7 +146,8 @@ def baselines(x, log):
             rows.append({"section": "baseline", "config": name, "scope": "set", "images": n,
                          "bits_per_image": 8 * len(b) / n, "compress_s": time.perf_counter() - t0})
         log(f"  {name}: {single.mean() / PIXELS:.4f} bpp per image" +
-            (f", {rows[-1]['bits_per_image'] / PIXELS:.4f} bpp as a {side}x{side} mosaic" if mosaic is not None else ""))
+            (f", {rows[-1]['bits_per_image'] / PIXELS:.4f} bpp as a {side}x{side} mosaic"
+             if mosaic is not None else ""))
     for name, enc in byte_codecs.items():
         t0 = time.perf_counter()
         single = np.array([8 * len(enc(a.tobytes())) for a in x])
@@ -203,7 +208,8 @@ def run(a, log=print):
         s = elbo_summary(parts)
         refined[k] = parts["nelbo_bits"]
         rows.append({"section": "elbo", "model": k, "config": f"{k} -ELBO, refined posterior", "scope": "set",
-                     "images": n, "refine": REFINE, "bits_per_image": s["nelbo_bits"], "bits_per_image_se": s["nelbo_bits_se"],
+                     "images": n, "refine": REFINE, "bits_per_image": s["nelbo_bits"],
+                     "bits_per_image_se": s["nelbo_bits_se"],
                      "kl_bits": s["kl_bits"], "kl_bits_se": s["kl_bits_se"], "rec_bits": s["rec_bits"],
                      "rec_bits_se": s["rec_bits_se"], "compress_s": t1 - t0})
         log(f"  {k}: {s['nelbo_bits']:.1f} +- {s['nelbo_bits_se']:.1f} bits/image = {s['nelbo_bpp']:.4f} bpp "
@@ -228,23 +234,29 @@ def run(a, log=print):
                      "choice_bits": st.choice_bits / n, "coded_nelbo_bits": coded,
                      "coded_overhead_pct": 100 * (bpi / coded - 1), "encoder_s": st.seconds["encoder"],
                      "select_s": st.seconds["select"],
-                     "depth": opts.get("depth"), "code": opts.get("code", "fixed" if method == "dad*" else "elias-delta"),
+                     "depth": opts.get("depth"),
+                     "code": opts.get("code", "fixed" if method == "dad*" else "elias-delta"),
                      "scope": "set", "images": n, "bits_per_image": bpi,
-                     "latent_bits": st.latent_bits / n, "pixel_bits": st.pixel_bits / n, "header_bits": st.header_bits / n,
+                     "latent_bits": st.latent_bits / n, "pixel_bits": st.pixel_bits / n,
+                     "header_bits": st.header_bits / n,
                      "nelbo_bits": nelbo[k], "overhead_pct": 100 * (bpi / nelbo[k] - 1),
                      "compress_s": t1 - t0, "decompress_s": t2 - t1, "file_bytes": len(data),
                      "latent_s": st.seconds["latents"], "pixels_s": st.seconds["pixels"]})
-        log(f"  {label}: {bpi:.1f} bits/image = {bpi / PIXELS:.4f} bpp, {rows[-1]['overhead_pct']:+.2f}% over -ELBO "
+        log(f"  {label}: {bpi:.1f} bits/image = {bpi / PIXELS:.4f} bpp, "
+            f"{rows[-1]['overhead_pct']:+.2f}% over -ELBO "
             f"({rows[-1]['coded_overhead_pct']:+.2f}% over the coded posterior's) "
-            f"(latent {st.latent_bits / n:.1f}, pixels {st.pixel_bits / n:.1f}, header {st.header_bits / n:.2f}); "
+            f"(latent {st.latent_bits / n:.1f}, pixels {st.pixel_bits / n:.1f}, "
+            f"header {st.header_bits / n:.2f}); "
             f"compress {t1 - t0:.1f} s, decompress {t2 - t1:.1f} s")
 
     if a.single is None:
         a.single = n
     if a.single:
-        configs = {label: (k, method, opts) for label, k, method, opts in configurations(models["isokl"].kappa / math.log(2))}
+        configs = {label: (k, method, opts)
+                   for label, k, method, opts in configurations(models["isokl"].kappa / math.log(2))}
         codecs = [r for r in rows if r["section"] == "codec"]
-        best_dad = min((r for r in codecs if r["method"] == "dad*" and r["refine"] == 0 and r["candidates"] == 1),
+        best_dad = min((r for r in codecs
+                        if r["method"] == "dad*" and r["refine"] == 0 and r["candidates"] == 1),
                        key=lambda r: r["bits_per_image"])
         best = min(codecs, key=lambda r: r["bits_per_image"])
         plan = [("VAE + AD*", a.single), (best_dad["config"], a.single)]
@@ -254,11 +266,13 @@ def run(a, log=print):
             k, method, opts = configs[label]
             xs = x[:count]
             log(f"single-image files, {label} (first {count} images):")
-            sizes = np.array([8 * len(Z.compress(xs[i], models[k], method, a.seed, **opts)) for i in range(len(xs))])
+            sizes = np.array([8 * len(Z.compress(xs[i], models[k], method, a.seed, **opts))
+                              for i in range(len(xs))])
             ref = float(np.mean(models[k].elbo(xs, samples=a.samples, seed=a.seed)["nelbo_bits"]))
             _, st = Z.compress_with_stats(xs, models[k], method, a.seed, **opts)
-            rows.append({"section": "codec", "model": k, "config": label, "method": method, "depth": opts.get("depth"),
-                         "refine": opts.get("refine", 0), "candidates": opts.get("candidates", 1),
+            rows.append({"section": "codec", "model": k, "config": label, "method": method,
+                         "depth": opts.get("depth"), "refine": opts.get("refine", 0),
+                         "candidates": opts.get("candidates", 1),
                          "scope": "single", "images": len(xs), "bits_per_image": sizes.mean(),
                          "bits_per_image_se": sizes.std(ddof=1) / math.sqrt(len(xs)), "nelbo_bits": ref,
                          "overhead_pct": 100 * (sizes.mean() / ref - 1),
@@ -286,17 +300,21 @@ def run(a, log=print):
         "git_commit": commit, "git_dirty": dirty, "images": n, "seed": a.seed, "elbo_samples": a.samples,
         "data_sha256": D.checksum(a.data),
         "models": {k: {"hash": m.hash, "provenance_test_elbo": m.provenance.get("test_elbo"),
-                       "kappa_bits": (m.kappa / math.log(2)) if m.kind == "isokl" else None} for k, m in models.items()},
-        "versions": {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+                       "kappa_bits": (m.kappa / math.log(2)) if m.kind == "isokl" else None}
+                   for k, m in models.items()},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "numba": numba.__version__,
                      "imagecodecs": imagecodecs.__version__, "pillow": PIL.__version__},
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "loadavg_start": load0,
                     "loadavg_end": os.getloadavg()},
-        "start": dt.datetime.fromtimestamp(t_start, dt.timezone.utc).isoformat(), "seconds": time.time() - t_start,
+        "start": dt.datetime.fromtimestamp(t_start, dt.timezone.utc).isoformat(),
+        "seconds": time.time() - t_start,
     }
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(meta).encode()})
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           METADATA_KEY: json.dumps(meta).encode()})
     pq.write_table(table, out)
     md = markdown_table(df)
     Path(a.table).write_text(md)
@@ -321,11 +339,14 @@ def markdown_table(df):
             bpi = f"{r['bits_per_image']:.1f} ± {r['bits_per_image_se']:.1f}"
         else:
             bpi = f(r["bits_per_image"], ".1f")
-        lines.append(f"| {name} | {r['scope']} | {bpi} | {r['bits_per_pixel']:.4f} | {f(r.get('latent_bits'), '.1f')} | "
+        lines.append(f"| {name} | {r['scope']} | {bpi} | {r['bits_per_pixel']:.4f} | "
+                     f"{f(r.get('latent_bits'), '.1f')} | "
                      f"{f(r.get('pixel_bits'), '.1f')} | {f(r.get('header_bits'), '.2f')} | "
                      f"{f(r.get('overhead_pct'), '+.2f')}{'%' if f(r.get('overhead_pct'), '.1f') else ''} | "
-                     f"{f(r.get('coded_overhead_pct'), '+.2f')}{'%' if f(r.get('coded_overhead_pct'), '.1f') else ''} | "
-                     f"{f(r.get('compress_s'), '.1f') if r['section'] != 'elbo' else ''} | {f(r.get('decompress_s'), '.1f')} |")
+                     f"{f(r.get('coded_overhead_pct'), '+.2f')}"
+                     f"{'%' if f(r.get('coded_overhead_pct'), '.1f') else ''} | "
+                     f"{f(r.get('compress_s'), '.1f') if r['section'] != 'elbo' else ''} | "
+                     f"{f(r.get('decompress_s'), '.1f')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -362,8 +383,8 @@ def plot(df, path):
         ax.plot([lo, x], [yi, yi], color=c, lw=1, zorder=1)
         ax.scatter([x], [yi], color=c, s=28 if v <= hi else 40, marker="o" if v <= hi else ">", zorder=2,
                    edgecolor="0.3", linewidth=0.4, clip_on=False)
-        ax.text(x + 0.006 if v <= hi else x - 0.006, yi, f"{v:.3f}", va="center", ha="left" if v <= hi else "right",
-                fontsize=8)
+        ax.text(x + 0.006 if v <= hi else x - 0.006, yi, f"{v:.3f}", va="center",
+                ha="left" if v <= hi else "right", fontsize=8)
     ax.set_yticks(y, labels, fontsize=8)
     for k, c in (("vae", "tab:blue"), ("isokl", "tab:orange")):
         if k in elbo.index:
@@ -377,7 +398,8 @@ def plot(df, path):
     ax.set_xlim(lo, hi)
     ax.grid(axis="x", color="0.9", lw=0.6)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
-    ax.set_title("Lossless MNIST: VAE latent by REC + pixels by ANS,\nagainst general-purpose codecs", fontsize=10)
+    ax.set_title("Lossless MNIST: VAE latent by REC + pixels by ANS,\nagainst general-purpose codecs",
+                 fontsize=10)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150, bbox_inches="tight")
@@ -386,13 +408,15 @@ def plot(df, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", help="MNIST directory (default: $REC_BENCH_DATA or ~/.cache/rec_bench/mnist)")
+    ap.add_argument("--data",
+                    help="MNIST directory (default: $REC_BENCH_DATA or ~/.cache/rec_bench/mnist)")
     ap.add_argument("--images", type=int, help="only the first N test images (default: all 10,000)")
     ap.add_argument("--samples", type=int, default=8, help="samples of z per image for the -ELBO (default 8)")
     ap.add_argument("--single", type=int, default=None,
                     help="single-image files for the first N images (default: all; 0: skip)")
     ap.add_argument("--single-search", type=int, default=2000,
-                    help="single-image files of the best configuration with sender searches: first N images (default 2000)")
+                    help="single-image files of the best configuration with sender searches: "
+                         "first N images (default 2000)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "results" / "compression.parquet"))
     ap.add_argument("--table", default=str(ROOT / "results" / "compression_table.md"))

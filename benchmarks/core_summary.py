@@ -2,9 +2,10 @@
 and on the Gaussian channel (I = 2 and 8 bits). Usage: python benchmarks/core_summary.py [messages]
 
 The exponential-runtime methods (RS, PFR, global GPRS: from the method registry) take 2^D_inf steps
-on average; they are skipped where that is beyond 2^22 per message for the typical (median) message. On the Gaussian channel D_inf varies per message and E[2^D_inf]
-is infinite (E[exp(mu^2 / 2)] diverges for mu ~ N(0, 1)), so every message runs under a step budget
-of 2^24 and the censored ones are counted; means are over the messages that finished.
+on average; they are skipped where that is beyond 2^22 per message for the typical (median)
+message. On the Gaussian channel D_inf varies per message and E[2^D_inf] is infinite
+(E[exp(mu^2 / 2)] diverges for mu ~ N(0, 1)), so every message runs under a step budget of 2^24
+and the censored ones are counted; means are over the messages that finished.
 """
 
 import sys
@@ -30,4 +31,5 @@ for label, q, p in settings:
         ok = df[~df.censored]
         rows.append((label, method, f"{ok.steps.mean():.2f}", f"{ok.nbits.mean():.2f}",
                      f"{len(df)} messages, {int(df.censored.sum())} censored, mean KL {df.kl.mean():.2f}"))
-print(pd.DataFrame(rows, columns=["setting", "method", "mean steps", "mean bits", "note"]).to_string(index=False))
+print(pd.DataFrame(rows, columns=["setting", "method", "mean steps", "mean bits", "note"])
+      .to_string(index=False))

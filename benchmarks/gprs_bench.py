@@ -1,15 +1,16 @@
 """Greedy Poisson rejection sampling against A* coding: `python benchmarks/gprs_bench.py`.
 
 1. Speed: ns per step and us per message of split-on-sample GPRS and of AD*, each through the
-   registry's compiled batch (rec_bench.search.batch.run_batch, as simulate runs it) at KL = 2 bits (Normal target against
-   N(0, 1), rec_bench.fixed_kl) and D_inf = 10, 30, 60 bits. Both run all messages inside one
-   compiled call; median of REPEATS timed runs after a warm-up.
+   method's compiled entry point without writing codes (rec_bench.coding.rows.run_encode, as
+   simulate runs it) at KL = 2 bits (Normal target against N(0, 1), rec_bench.fixed_kl) and
+   D_inf = 10, 30, 60 bits. Both run all messages inside one compiled call; median of REPEATS
+   timed runs after a warm-up.
 2. Steps and bits (rec_bench.simulate): mean steps and mean code length (Elias delta of the heap
    index for gprs, AS* and AD*; of the candidate index for gprs-global; of the heap index
-   1.gamma(j).path for gprs-dyadic) at KL = 2 bits and D_inf = 10, 30, 60 bits (gprs-global at 10 bits only: 2^D_inf
-   steps) and on the Gaussian channel (rec_bench.gaussian_channel) at I = 2 and 8 bits, where
-   gprs-global runs under a budget of 10^6 steps (E[e^D_inf] over the channel's messages is
-   infinite); its censored messages are counted, and left out of its means.
+   1.gamma(j).path for gprs-dyadic) at KL = 2 bits and D_inf = 10, 30, 60 bits (gprs-global at
+   10 bits only: 2^D_inf steps) and on the Gaussian channel (rec_bench.gaussian_channel) at I = 2
+   and 8 bits, where gprs-global runs under a budget of 10^6 steps (E[e^D_inf] over the channel's
+   messages is infinite); its censored messages are counted, and left out of its means.
 
 Prints two tables. ``--quick`` shrinks the message counts (a smoke run).
 """
@@ -20,8 +21,9 @@ import time
 import numpy as np
 
 import rec_bench as rb
+from rec_bench.coding.codes import ELIAS_DELTA
+from rec_bench.coding.rows import run_encode
 from rec_bench.pairs import resolve
-from rec_bench.search import batch
 
 KL_BITS = 2.0
 DINFS = (10.0, 30.0, 60.0)
@@ -30,17 +32,26 @@ GLOBAL_BUDGET = 10**6
 REPEATS = 5
 
 
+def encode_rows(m, pair, seeds, n):
+    """The first ``n`` messages through ``m``'s compiled entry point, codes not written."""
+    option = np.full(n, 0, np.int64)
+    width = np.zeros(n, np.int64)
+    out, _, _ = run_encode(m, pair.family, pair.params[:n], pair.loc[:n], pair.scale[:n], seeds[:n], 1, False,
+                           10**6, option, width, ELIAS_DELTA, write=False)
+    return out
+
+
 def time_method(method, pair, seeds):
-    """Median wall time of one compiled batch of ``method`` (the registry's dispatch, as simulate runs it)."""
+    """Median wall time of one compiled call of ``method``'s entry point (as simulate runs it)."""
     m = rb.METHODS[method]
-    args = (pair.loc, pair.scale)
-    batch.run_batch(m.id, pair.family, pair.params[:8], *(a[:8] for a in args), seeds[:8], 10**6, 0, 1, 0)
+    n = seeds.shape[0]
+    encode_rows(m, pair, seeds, 8)
     best = []
     for _ in range(REPEATS):
         t0 = time.perf_counter()
-        _, _, steps, _, _, _, _ = batch.run_batch(m.id, pair.family, pair.params, *args, seeds, 10**6, 0, 1, 0)
+        out = encode_rows(m, pair, seeds, n)
         best.append(time.perf_counter() - t0)
-    return float(np.median(best)), int(steps.sum())
+    return float(np.median(best)), int(out.steps.sum())
 
 
 def speed(n):

@@ -89,7 +89,8 @@ def _model(model):
         return model
     if isinstance(model, (str, Path)):
         return load_model(model)
-    raise ValueError(f"model must be a rec_bench.vae.Model, a model name ('vae', 'isokl') or a weights path, got {model!r}")
+    raise ValueError(f"model must be a rec_bench.vae.Model, a model name ('vae', 'isokl') or a weights path, "
+                     f"got {model!r}")
 
 
 def _model_for_hash(prefix):
@@ -102,7 +103,8 @@ def _model_for_hash(prefix):
             continue
         if bytes.fromhex(m.hash)[:HASH_BYTES] == prefix:
             return m
-    raise ValueError(f"the file was written with model {prefix.hex()}, which is none of the committed models; pass model=")
+    raise ValueError(f"the file was written with model {prefix.hex()}, which is none of the committed "
+                     "models; pass model=")
 
 
 # ---- input checks -----------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def _options(method, options):
     """(method, code, depth) checked: code is the index code, or "model" for the model-coded index."""
     m = method_spec(method)
     if m.name not in FILE_METHODS:
-        raise ValueError(f"method {method!r} is not available for images; choose one of {sorted(FILE_METHODS)}")
+        raise ValueError(f"method {method!r} is not available for images; "
+                         f"choose one of {sorted(FILE_METHODS)}")
     unknown = set(options) - {"depth", "code", "max_steps", "refine", "candidates", "progress"}
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), code, max_steps, "
@@ -144,8 +147,8 @@ def _options(method, options):
     depth = options.get("depth")
     code = options.get("code")
     if code not in (None, "elias-delta", "elias-gamma", "model"):
-        raise ValueError(f"code must be 'elias-delta', 'elias-gamma' or 'model' (the index entropy coded with "
-                         f"the model's committed depth table), got {code!r}")
+        raise ValueError(f"code must be 'elias-delta', 'elias-gamma' or 'model' (the index entropy coded "
+                         f"with the model's committed depth table), got {code!r}")
     if m.name == "dad*":
         if depth is None or isinstance(depth, bool) or int(depth) != depth or not 0 <= int(depth) <= 62:
             raise ValueError(f"dad* needs depth=D, an integer in [0, 62], got {depth!r}")
@@ -188,7 +191,8 @@ def candidate_seeds(seed, n, choice=None):
     if choice is None:
         return base
     choice = np.asarray(choice)
-    return np.array([b if k == 0 else message_seed(int(b), int(k)) for b, k in zip(base.tolist(), choice.tolist())],
+    return np.array([b if k == 0 else message_seed(int(b), int(k))
+                     for b, k in zip(base.tolist(), choice.tolist())],
                     dtype=np.uint64)
 
 
@@ -285,10 +289,12 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
     t1 = time.perf_counter()
     k = int(options.get("candidates", 1))
     try:
-        choice = _select(model, x, mu, s, method, code, depth, seed, options.get("max_steps"), k) if k > 1 else None
+        choice = (_select(model, x, mu, s, method, code, depth, seed, options.get("max_steps"), k)
+                  if k > 1 else None)
         t_select = time.perf_counter()
         latents, z, latent_per_image = _encode_latents(model, mu, s, method, code, depth, seed,
-                                                       options.get("max_steps"), candidate_seeds(seed, n, choice))
+                                                       options.get("max_steps"),
+                                                       candidate_seeds(seed, n, choice))
     except BudgetExceeded as e:
         raise ValueError(f"a latent coordinate exceeded the search budget: {e}") from None
     t2 = time.perf_counter()
@@ -346,7 +352,8 @@ def read_header(data):
     mid, cid = mc >> 4, mc & 15
     methods = {v: k for k, v in FILE_METHODS.items()}
     codes = {v: k for k, v in CODE_IDS.items()}
-    if mid not in methods or cid not in codes or (codes[cid] == "fixed") != (methods[mid] == "dad*" and cid != 3):
+    if (mid not in methods or cid not in codes
+            or (codes[cid] == "fixed") != (methods[mid] == "dad*" and cid != 3)):
         raise ValueError(f"corrupted file: unknown method {mid} or code {cid}")
     h["method"], h["code"] = methods[mid], codes[cid]
     h["depth"] = r.varint("depth", 63) if h["method"] == "dad*" else 0
@@ -358,7 +365,8 @@ def read_header(data):
     h["height"], h["width"] = r.varint("height", 2**16), r.varint("width", 2**16)
     h["latent_bytes"] = r.varint("latent section length")
     if h["latent_bytes"] > len(data) - r.pos - 4:
-        raise ValueError(f"truncated or corrupted file: a latent section of {h['latent_bytes']} bytes cannot fit")
+        raise ValueError(f"truncated or corrupted file: a latent section of {h['latent_bytes']} bytes "
+                         "cannot fit")
     return h, r, data
 
 
@@ -379,14 +387,16 @@ def decompress(data, model=None):
             raise ValueError(f"wrong model: the file was written with model {h['model'].hex()}, "
                              f"not {model.hash[:2 * HASH_BYTES]} ({model.kind})")
     if (h["height"], h["width"]) != (28, 28):
-        raise ValueError(f"corrupted file: it claims {h['height']}x{h['width']} images; the models take 28x28")
+        raise ValueError(f"corrupted file: it claims {h['height']}x{h['width']} images; "
+                         "the models take 28x28")
     n, d = h["count"], model.latent
     rest = r.data[r.pos :]
     if n == 0 or h["latent_bytes"] > len(rest) or n > 8 * len(rest):
         raise ValueError(f"corrupted or truncated file: {n} images cannot fit in {len(rest)} bytes")
     latents, words = rest[: h["latent_bytes"]], rest[h["latent_bytes"] :]
     if len(words) % 4:
-        raise ValueError("corrupted or truncated file: the pixel section is not a whole number of 32-bit words")
+        raise ValueError("corrupted or truncated file: the pixel section is not a whole number of "
+                         "32-bit words")
     coder = constriction.stream.stack.AnsCoder(np.frombuffer(words, dtype="<u4").astype(np.uint32))
     choice = None
     if h["candidates"] > 1:
@@ -409,13 +419,15 @@ def decompress(data, model=None):
             try:
                 out[i] = coder.decode(family, probs[i - start])
             except Exception as e:  # constriction raises on an exhausted or invalid stream
-                raise ValueError(f"corrupted or truncated file: pixel stream error at image {i}: {e}") from None
+                raise ValueError("corrupted or truncated file: "
+                                 f"pixel stream error at image {i}: {e}") from None
     if not coder.is_empty():
-        raise ValueError("corrupted or truncated file: the pixel stream does not end where the last image does")
+        raise ValueError("corrupted or truncated file: the pixel stream does not end where the last "
+                         "image does")
     images = out.reshape(n, 28, 28)
     if zlib.crc32(images.tobytes(), zlib.crc32(data[:-4])) != struct.unpack("<I", data[-4:])[0]:
-        raise ValueError("checksum mismatch: the file is corrupted or truncated, or this machine computes the "
-                         "model differently from the sender's")
+        raise ValueError("checksum mismatch: the file is corrupted or truncated, or this machine computes "
+                         "the model differently from the sender's")
     return images
 
 
@@ -500,14 +512,17 @@ def cli_decompress(a):
 
 def add_subcommands(sub):
     """Register ``compress`` and ``decompress`` on the ``rec-bench`` argument parser."""
-    c = sub.add_parser("compress", help="compress MNIST-sized images (.npy (n, 28, 28) uint8 or PNGs) with a VAE")
+    c = sub.add_parser("compress",
+                       help="compress MNIST-sized images (.npy (n, 28, 28) uint8 or PNGs) with a VAE")
     c.add_argument("images", nargs="+", help="one .npy file or PNG files")
     c.add_argument("-o", "--output", required=True, help="output file")
     c.add_argument("--model", default="vae", help="vae, isokl or a weights .npz (default: vae)")
-    c.add_argument("--method", default="ad*", choices=sorted(FILE_METHODS), help="latent REC method (default ad*)")
+    c.add_argument("--method", default="ad*", choices=sorted(FILE_METHODS),
+                   help="latent REC method (default ad*)")
     c.add_argument("--depth", type=int, help="DAD* depth D")
     c.add_argument("--code", choices=["elias-delta", "elias-gamma", "model"],
-                   help="index code: elias-delta (default), elias-gamma (as*/ad*) or model (the model's depth table)")
+                   help="index code: elias-delta (default), elias-gamma (as*/ad*) or model "
+                        "(the model's depth table)")
     c.add_argument("--seed", type=int, default=0, help="shared seed (default 0)")
     c.add_argument("--refine", type=int, nargs="?", const=20, default=0, metavar="STEPS",
                    help="refine each image's posterior by STEPS gradient steps on its -ELBO before coding "
@@ -518,7 +533,8 @@ def add_subcommands(sub):
     c.set_defaults(fn=_guard(cli_compress))
     d = sub.add_parser("decompress", help="decompress a file written by rec-bench compress")
     d.add_argument("file")
-    d.add_argument("-o", "--output", required=True, help="output .npy, .png (one image) or directory for PNGs")
+    d.add_argument("-o", "--output", required=True,
+                   help="output .npy, .png (one image) or directory for PNGs")
     d.add_argument("--model", default=None, help="model (default: the committed model the file names)")
     d.set_defaults(fn=_guard(cli_decompress))
 

@@ -59,8 +59,8 @@ from numba import njit
 from .. import randomness as rnd
 from .._math import LOG2, NINF, bit_length, log1mexp, logaddexp
 from .._quadrature import XGK, kronrod_sum
-from ..pairs.kernels import (gprs_kink, gprs_log_excess, gprs_log_masses, gprs_log_stretch, logr, median_between,
-                             mode, sample_between, support)
+from ..pairs.kernels import (gprs_kink, gprs_log_excess, gprs_log_masses, gprs_log_stretch, logr,
+                             median_between, mode, sample_between, support)
 from . import lists, tree
 from .workspace import log2_heap_index as ws_log2_heap_index, reserve
 

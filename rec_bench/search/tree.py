@@ -60,7 +60,8 @@ def child_log_mass(rule, lm, u, bit):
 
 
 @njit(cache=True)
-def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps):
+def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z,
+           steps):
     """The search loop, run until it stops, the step budget runs out, or the arena is full.
 
     A separate function whose arrays are never reassigned: with the arena's growth inside the loop,
@@ -165,7 +166,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
     return OK, size, used, lb, best, best_z, steps
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     """Run one A* coding search.
 
@@ -201,7 +202,8 @@ def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     steps = np.int64(0)
     while True:
         status, size, used, lb, best, best_z, steps = _steps(
-            fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z, steps
+            fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, size, used, lb, best, best_z,
+            steps
         )
         if status != NEED_SPACE:
             break

@@ -60,7 +60,8 @@ def build(model, images):
     q, p = rb.Normal(mu.ravel(), s.ravel()), rb.Normal(0.0, 1.0)
     out = {}
     for method, depth in METHODS:
-        m = IndexModel.from_pairs(q, p, method, seed=0, depth=depth, images=len(images), model_hash=model.hash)
+        m = IndexModel.from_pairs(q, p, method, seed=0, depth=depth, images=len(images),
+                                  model_hash=model.hash)
         out[table_key(method, depth)] = m.to_dict()
     return out
 
@@ -74,7 +75,8 @@ def main():
         model = load_model(name, with_provenance=False)
         tables = build(model, train_x)
         path = table_path(model)
-        path.write_text(json.dumps({"weights": model.hash, "images": N_IMAGES, "tables": tables}, indent=1) + "\n")
+        path.write_text(json.dumps({"weights": model.hash, "images": N_IMAGES, "tables": tables},
+                                   indent=1) + "\n")
         print(f"wrote {path} ({len(tables)} tables)")
 
 

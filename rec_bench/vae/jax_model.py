@@ -64,7 +64,8 @@ def decoder_params(params, config, z):
     h = jax.nn.relu(h @ params["dec_w1"] + params["dec_b1"])
     out = h @ params["dec_w2"] + params["dec_b2"]
     p = config["pixels"]
-    return config["alpha_floor"] + jax.nn.softplus(out[:, :p]), config["alpha_floor"] + jax.nn.softplus(out[:, p:])
+    return (config["alpha_floor"] + jax.nn.softplus(out[:, :p]),
+            config["alpha_floor"] + jax.nn.softplus(out[:, p:]))
 
 
 def log_likelihood(params, config, z, k, binomial=True):
@@ -75,10 +76,11 @@ def log_likelihood(params, config, z, k, binomial=True):
     a, b = decoder_params(params, config, z)
     n = N_TRIALS
     if binomial:  # this order of operations is training's; changing it would change trained weights
-        logp = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + gammaln(k + a) + gammaln(n - k + b)
-                - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
+        logp = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + gammaln(k + a)
+                + gammaln(n - k + b) - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b))
     else:
-        logp = gammaln(k + a) + gammaln(n - k + b) - gammaln(n + a + b) - gammaln(a) - gammaln(b) + gammaln(a + b)
+        logp = (gammaln(k + a) + gammaln(n - k + b) - gammaln(n + a + b) - gammaln(a) - gammaln(b)
+                + gammaln(a + b))
     return jnp.sum(logp, axis=1)
 
 

@@ -154,7 +154,8 @@ class Model:
         d = self.latent
         if self.kind == "vae":
             mu = out[:, :d]
-            s = self.config["s_min"] + (self.config["s_max"] - self.config["s_min"]) / (1.0 + np.exp(-out[:, d:]))
+            s = self.config["s_min"] + ((self.config["s_max"] - self.config["s_min"])
+                                        / (1.0 + np.exp(-out[:, d:])))
         else:
             kappa = self.kappa
             mu = math.sqrt(2.0 * kappa) * (1.0 - self.config["delta"]) * np.tanh(out)
@@ -171,7 +172,8 @@ class Model:
         out = K.dense(h, p["dec_w2"], p["dec_b2"], False)
         floor = self.config["alpha_floor"]
         n = self.config["pixels"]
-        return K.softplus(np.ascontiguousarray(out[:, :n]), floor), K.softplus(np.ascontiguousarray(out[:, n:]), floor)
+        return (K.softplus(np.ascontiguousarray(out[:, :n]), floor),
+                K.softplus(np.ascontiguousarray(out[:, n:]), floor))
 
     def pixel_probabilities(self, z):
         """(n, 784, 256) float64 pixel tables from latents z (n, d); bit-identical across processes."""

@@ -44,7 +44,8 @@ def _cache(key, fn):
 
 def check_steps(steps):
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
-        raise ValueError(f"refine must be a number of gradient steps, an integer in [0, {MAX_STEPS}], got {steps!r}")
+        raise ValueError(f"refine must be a number of gradient steps, an integer in [0, {MAX_STEPS}], "
+                         f"got {steps!r}")
     return int(steps)
 
 

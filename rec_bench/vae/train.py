@@ -110,9 +110,10 @@ def train(config, images, *, epochs, seed=0, batch=128, lr=1e-3, lr_final=1e-4, 
 def git_commit():
     try:
         root = Path(__file__).resolve().parents[2]
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "rec_bench", "pyproject.toml"], cwd=root,
-                               capture_output=True, text=True, check=True)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "rec_bench", "pyproject.toml"],
+                               cwd=root, capture_output=True, text=True, check=True)
         return commit.stdout.strip(), bool(dirty.stdout.strip())
     except (OSError, subprocess.CalledProcessError):
         return None, None
@@ -164,7 +165,8 @@ def main(argv=None):
         "config": config,
         "seed": a.seed,
         "training": {"epochs": a.epochs, "batch": a.batch, "optimizer": "adam", "lr": a.lr,
-                     "lr_schedule": f"cosine decay to {a.lr_final}", "train_images": int(len(mnist.train_images)),
+                     "lr_schedule": f"cosine decay to {a.lr_final}",
+                     "train_images": int(len(mnist.train_images)),
                      "seconds": round(train_seconds, 1), "threads": 1},
         "test_elbo": {**test, "samples_per_image": a.eval_samples, "seconds": round(time.time() - t1, 1)},
         "history": history,
@@ -179,7 +181,8 @@ def main(argv=None):
     if a.kind == "isokl":
         provenance["kappa_bits"] = model.kappa / LN2
     model = M.save_model(out, config, {k: v.astype(np.float64) for k, v in params.items()}, provenance)
-    log(json.dumps({"saved": str(out), "model_hash": model.hash, "test": test, "train_seconds": train_seconds}))
+    log(json.dumps({"saved": str(out), "model_hash": model.hash, "test": test,
+                    "train_seconds": train_seconds}))
     return 0
 
 
