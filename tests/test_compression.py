@@ -14,6 +14,7 @@ pytest.importorskip("constriction")
 
 from rec_bench import compression as Z  # noqa: E402
 from rec_bench import data as D  # noqa: E402
+from rec_bench.coding.sinks import varint  # noqa: E402
 from rec_bench.vae import isokl_scale, load_model  # noqa: E402
 from rec_bench.vae.model import gaussian_kl  # noqa: E402
 
@@ -307,7 +308,7 @@ def test_version_1_files_still_decode(vae):
 
     v2 = Z.compress(X[:4], vae, "ad*", seed=5)
     h, r, _ = Z.read_header(v2)
-    head = Z._varint(h["seed"])
+    head = varint(h["seed"])
     start = 2 + 1 + Z.HASH_BYTES + 1
     assert v2[start : start + len(head) + 1] == head + b"\x01"
     body = v2[:2] + b"\x01" + v2[3 : start + len(head)] + v2[start + len(head) + 1 : -4]
