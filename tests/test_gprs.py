@@ -240,14 +240,6 @@ def test_accept_test_agrees_with_the_stretch_function(name):
 # ---- exactness ----
 
 
-@pytest.mark.parametrize("variant", [SPLIT, GLOBAL, DYADIC])
-def test_gprs_samples_q_with_the_mode_at_the_edge_of_the_support(variant):
-    """Every family's example pair is checked for every exact method by tests/test_contract.py;
-    here the triangle whose mode is the support's lower edge."""
-    q, p = FAMILIES["triangular-edge"]
-    assert ks(variant, q, p, np.arange(N)) > ALPHA
-
-
 @pytest.mark.parametrize("dinf", [20, 40, 64])
 def test_split_gprs_is_exact_at_large_dinf(dinf):
     """At KL = 2 bits the ratio's mode lies 20-55 standard deviations into P's tail."""
