@@ -69,6 +69,7 @@ bench:
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/streams_bench.py
 	$(PY) benchmarks/gprs_bench.py
+	$(PY) benchmarks/compile_bench.py
 
 # ---- MNIST and the VAE codec (issue 10; docs/compression.md) ----
 # make data: MNIST IDX files into $REC_BENCH_DATA (default ~/.cache/rec_bench/mnist), from the
