@@ -155,5 +155,6 @@ def check_padding(bits, used):
     rest = bits[used:]
     if len(rest) >= 8 or "1" in rest:
         raise ValueError(
-            f"corrupted code: {len(rest)} bits follow the {used}-bit code, expected fewer than 8 zero padding bits"
+            f"corrupted code: {len(rest)} bits follow the {used}-bit code, expected fewer than 8 zero "
+            "padding bits"
         )

@@ -4,8 +4,6 @@ rec_bench.coding.sinks against the string oracles of tests/code_oracles.py, bit 
 exponential baselines at a moderate D_inf; A* nodes past any 64-bit heap index; malformed
 fixed-length codes."""
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -100,7 +98,8 @@ def test_fixed_length_codes_refuse_the_wrong_length_and_index_zero():
 # ---- the compiled codes and the sinks against the string oracles ----------------------------------
 
 ORACLES = {K.ELIAS_GAMMA: C.EliasGamma(), K.ELIAS_DELTA: C.EliasDelta()}
-WIDE = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+WIDE = settings(max_examples=300, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 def _bits(buf, nbits):
@@ -151,8 +150,8 @@ def test_compiled_decoders_refuse_long_prefixes():
 ANS_BUG = pytest.mark.xfail(
     strict=True, raises=ValueError,
     reason="package bug: AnsSource.capacity (32 bits a word) is not a bound on what an ANS coder holds: "
-           "constriction's AnsCoder stores leading zero symbols in no words, so AnsSource refuses what AnsSink "
-           "wrote (AnsSink().put_bits(zeros, 16) gives 0 words; AnsSource(words).get_bits(16) raises "
+           "constriction's AnsCoder stores leading zero symbols in no words, so AnsSource refuses what "
+           "AnsSink wrote (AnsSink().put_bits(zeros, 16) gives 0 words; AnsSource(words).get_bits(16) raises "
            "'corrupted stream: it names 16 bits, more than its 0 bits hold')")
 
 

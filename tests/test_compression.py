@@ -335,7 +335,8 @@ def test_cli_refine_and_candidates(tmp_path):
     assert Z.header_info((tmp_path / "a.rbz").read_bytes())["candidates"] == 4
     assert main(["decompress", str(tmp_path / "a.rbz"), "-o", str(tmp_path / "out.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "out.npy"), X[:6])
-    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "b.rbz"), "--candidates", "0"]) == 2
+    args = ["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "b.rbz"), "--candidates", "0"]
+    assert main(args) == 2
 
 
 def test_sender_searches_without_jax_are_a_clear_error(vae, monkeypatch):

@@ -298,7 +298,8 @@ def test_a_model_coded_vector_round_trips_with_the_same_samples(m, f):
 def models(draw):
     k = draw(st.integers(1, 8))
     # no subnormal weights: constriction cannot normalise a subnormal total (refused when built)
-    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=k + 1, max_size=k + 1))
+    w = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=k + 1,
+                      max_size=k + 1))
     if sum(w) == 0:
         w[0] = 1.0
     return rb.IndexModel(w)
@@ -410,7 +411,7 @@ def test_a_search_past_its_step_budget_is_refused_or_censored(m, f):
     seeds = np.arange(64)
     qv, pv = vector(f)
     free = rb.simulate(m.name, q, p, seeds, **opts)
-    if m.runtime == CANDIDATES:  # every message draws all its candidates: a smaller budget is refused up front
+    if m.runtime == CANDIDATES:  # every message draws all its candidates: less budget is refused up front
         need = m.kernel_option(next(iter(opts.values())))
         assert (free.steps == need).all()
         for call in (lambda: rb.encode(q, p, m.name, 0, max_steps=need - 1, **opts),
@@ -528,8 +529,8 @@ def test_arbitrary_bytes_decode_to_finite_samples_or_raise_value_error(m, f, dat
     opts = default_options(m.name)
     _finite_or_value_error(lambda: rb.decode(data, p, m.name, seed, **opts))
     index_model = MODEL_TABLE if model and m.model_index else None
-    x = _finite_or_value_error(lambda: rb.decode_vector(data, p, m.name, seed, shape=(d,), index_model=index_model,
-                                                        **opts))
+    x = _finite_or_value_error(lambda: rb.decode_vector(data, p, m.name, seed, shape=(d,),
+                                                        index_model=index_model, **opts))
     assert x is None or x.shape == (d,)
 
     def stream():
@@ -549,7 +550,8 @@ def test_arbitrary_bytes_decode_to_finite_samples_or_raise_value_error(m, f, dat
         strict=True, raises=TypeError,
         reason="package bug: a scalar-only target (Custom) against a proposal with array parameters "
                "raises TypeError ('only 0-dimensional arrays can be converted to Python scalars') from "
-               "Custom.analyse instead of a ValueError naming the problem")] if scalar_only(f.example()[0]) else [])
+               "Custom.analyse instead of a ValueError naming the problem")]
+    if scalar_only(f.example()[0]) else [])
     for f in FAMILIES])
 def test_a_proposal_with_array_parameters_against_the_example_target_codes_or_is_a_value_error(f):
     q, p = example(f)

@@ -62,8 +62,9 @@ def batch(variant, q, p, seeds, max_steps):
     pair = resolve(q, p, np.shape(seeds))
     s = np.array(np.broadcast_to(np.asarray(seeds, np.uint64), pair.shape).ravel())
     n = s.size
+    option, width = np.full(n, r.kernel_option, np.int64), np.full(n, r.width, np.int64)
     out, _, _ = run_encode(r.method, pair.family, pair.params, pair.loc, pair.scale, s, 1, False, max_steps,
-                           np.full(n, r.kernel_option, np.int64), np.full(n, r.width, np.int64), r.code, write=False)
+                           option, width, r.code, write=False)
     return out.status, out.steps, out.x, out.code_bits
 
 

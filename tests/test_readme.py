@@ -21,9 +21,6 @@ def test_the_readme_has_python_blocks():
     assert len(python_blocks()) >= 3
 
 
-@pytest.mark.xfail(strict=False, reason="README.md is being rewritten: its compression block (block 5, "
-                   "'from rec_bench.compression import compress, decompress') uses `images`, defined nowhere; "
-                   "in the committed README the vectors block (block 3) also fails (q_batch, n, d undefined)")
 def test_every_python_block_of_the_readme_runs_in_order(monkeypatch):
     monkeypatch.chdir(README.parent)
     namespace = {"__name__": "__readme__"}

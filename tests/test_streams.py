@@ -29,7 +29,8 @@ def GAUSSIAN_OK(m):
     return True
 
 
-@pytest.mark.parametrize("method", [m.name for m in METHODS.values() if m.code is not None and GAUSSIAN_OK(m)])
+@pytest.mark.parametrize("method", [m.name for m in METHODS.values()
+                                    if m.code is not None and GAUSSIAN_OK(m)])
 def test_elias_gamma_vectors(method):
     q, p = rb.gaussian_channel(3.0, 40, seed=3)
     code = encode_vector(q, p, method, 9, code="elias-gamma")
@@ -139,10 +140,12 @@ def test_encode_many_is_encode_row_by_row(method, model):
     o = METHODS[method].option  # a sized method: a size per coordinate
     opts = {} if o is None else {o.name: np.minimum(o.high, o.default + np.arange(d) % 3)}
     index_model = IndexModel.for_kl(3.4, "as*") if model else None
-    one, many = StreamEncoder(method, 4, index_model=index_model), StreamEncoder(method, 4, index_model=index_model)
+    one = StreamEncoder(method, 4, index_model=index_model)
+    many = StreamEncoder(method, 4, index_model=index_model)
     rows = [one.encode(rb.Normal(q.loc[j], q.scale), p, **opts) for j in range(n // 2)]
     rows.append(one.encode(rb.Normal(q.loc[n // 2], q.scale), p, seed=12345, **opts))
-    rows += [one.encode(rb.Normal(q.loc[j], q.scale), p, seed=message_seed(4, j), **opts) for j in range(n // 2 + 1, n)]
+    rows += [one.encode(rb.Normal(q.loc[j], q.scale), p, seed=message_seed(4, j), **opts)
+             for j in range(n // 2 + 1, n)]
     seeds = [message_seed(4, j) for j in range(n)]
     seeds[n // 2] = 12345
     first = many.encode_many(rb.Normal(q.loc[: n // 2], q.scale), p, **opts)
@@ -326,15 +329,20 @@ def test_bit_flips_in_a_stream_give_finite_vectors_or_value_error(model):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda q, p: encode_vector(q, p, "dad*", depth=np.arange(3)), r"depth has shape \(3,\), which does not broadcast"),
-        (lambda q, p: encode_vector(q, p, "dad*", depth=np.r_[4, 4, 4, 1024]), r"dad\* needs depth to be an integer in \[0, 1023\]"),
-        (lambda q, p: encode_vector(q, p, "dad*", depth=[1.5, 2, 3, 4]), r"dad\* needs depth to be an integer"),
+        (lambda q, p: encode_vector(q, p, "dad*", depth=np.arange(3)),
+         r"depth has shape \(3,\), which does not broadcast"),
+        (lambda q, p: encode_vector(q, p, "dad*", depth=np.r_[4, 4, 4, 1024]),
+         r"dad\* needs depth to be an integer in \[0, 1023\]"),
+        (lambda q, p: encode_vector(q, p, "dad*", depth=[1.5, 2, 3, 4]),
+         r"dad\* needs depth to be an integer"),
         (lambda q, p: encode_vector(q, p, "orc", bits=[True] * 4), "must be integers"),
         (lambda q, p: encode_vector(q, p, "ad*", depth=3), r"ad\* takes no depth= option"),
-        (lambda q, p: encode_vector(q, p, "orc", bits=4, index_model=IndexModel([1, 1])), "fixed-length candidate"),
+        (lambda q, p: encode_vector(q, p, "orc", bits=4, index_model=IndexModel([1, 1])),
+         "fixed-length candidate"),
         (lambda q, p: encode_vector(q, p, "ad*", index_model=[0.5, 0.5]), "must be an IndexModel"),
         (lambda q, p: decode_vector(b"\x80", p, "ad*", 0), r"pass shape=\(d,\)"),
-        (lambda q, p: decode_vector(b"\x80", rb.Normal([0.0, 1.0], 1.0), "ad*", 0, shape=4), "do not broadcast"),
+        (lambda q, p: decode_vector(b"\x80", rb.Normal([0.0, 1.0], 1.0), "ad*", 0, shape=4),
+         "do not broadcast"),
         (lambda q, p: decode_vector(b"\x80", rb.Triangular(), "ad*", 0, shape=4), "unsupported proposal"),
         (lambda q, p: decode_vector("0101", p, "ad*", 0, shape=4), "a code is bytes"),
         (lambda q, p: decode_vector(b"\x80", p, "ad*", shape=4), "needs the method and the seed"),
@@ -365,7 +373,8 @@ def test_vector_code_fields():
     q, p = rb.gaussian_channel(3.0, 8, seed=0)
     code = encode_vector(q, p, "ad*", 3)
     assert isinstance(code, VectorCode) and len(code) == 8 and code.shape == (8,)
-    assert code.index.dtype == object and all(int(h).bit_length() == b for h, b in zip(code.index, code.index_bits))
+    assert code.index.dtype == object
+    assert all(int(h).bit_length() == b for h, b in zip(code.index, code.index_bits))
     assert np.allclose(code.ideal_bits, [math.log2(h) for h in code.index])
     assert code.steps.dtype == np.int64 and np.all(code.steps >= 1)
 
