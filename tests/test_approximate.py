@@ -17,6 +17,7 @@ from scipy import stats
 
 import rec_bench as rb
 from rec_bench.bias import bias
+from rec_bench.methods import CANDIDATES, METHODS
 
 N = 20_000
 ALPHA = 1e-3
@@ -132,8 +133,9 @@ def test_dad_searches_rather_than_enumerates():
     assert shallow["steps"].mean() < 2 * ad["steps"].mean()
 
 
-def test_orc_and_mrc_evaluate_every_candidate():
+@pytest.mark.parametrize("method", [m.name for m in METHODS.values() if m.runtime == CANDIDATES])
+def test_candidate_methods_evaluate_every_candidate(method):
     q, p = PAIRS["kl2"]
-    for method in ("orc", "mrc"):
-        df = rb.simulate(method, q, p, np.arange(50), bits=7)
-        assert (df["steps"] == 128).all() and (df["nbits"] == 7).all()
+    m = METHODS[method]
+    df = rb.simulate(method, q, p, np.arange(50), **{m.option.name: 7})
+    assert (df["steps"] == m.kernel_option(7)).all() and (df["nbits"] == m.width(7)).all()

@@ -10,9 +10,10 @@ import pytest
 
 import rec_bench as rb
 from rec_bench.coding import sinks as S
-from rec_bench.methods import METHODS, default_options
+from rec_bench.methods import CANDIDATES, METHODS, default_options
 
 Q, P = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
+CANDIDATE_METHODS = [m.name for m in METHODS.values() if m.runtime == CANDIDATES]  # every candidate a step
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ def test_a_search_over_budget_is_censored_in_simulate():
     assert done["sample"].notna().all() and (done.steps <= 4096).all()
 
 
-@pytest.mark.parametrize("method", ["orc", "mrc"])
+@pytest.mark.parametrize("method", CANDIDATE_METHODS)
 def test_orc_and_mrc_refuse_a_size_beyond_the_step_budget_and_honour_it(method):
     """2^30 candidates can never finish within 1000 steps: refused up front, with the reason; a
     size within the budget runs to the end, and a budget below a message's need censors it."""
@@ -107,7 +108,7 @@ def test_gaussian_channel_refuses_a_message_count_that_is_not_a_count(n):
     assert q.loc.shape == (2,)
 
 
-@pytest.mark.parametrize("method", ["orc", "mrc"])
+@pytest.mark.parametrize("method", CANDIDATE_METHODS)
 def test_orc_and_mrc_bits_the_step_budget_cannot_cover_are_refused_up_front(method):
     """2^K candidates, every one a step: K above log2(max_steps) is certain to exceed the budget."""
     from rec_bench import DEFAULT_MAX_STEPS

@@ -8,6 +8,7 @@ from scipy import stats
 import rec_bench as rb
 from rec_bench import randomness as rnd
 from rec_bench.search import tree
+from rec_bench.status import OK
 
 
 @njit
@@ -70,7 +71,7 @@ def test_decoder_walks_paths_deeper_than_64_bits():
     assert k * 2.0**-d <= code.sample <= (k + 1) * 2.0**-d
     status, z = tree.decode_walk(2, np.uint64(11), tree.SPLIT_AT_MEDIAN,
                                  np.frombuffer(format(code.index, "b")[1:].encode(), np.uint8) - 48)
-    assert status == tree.OK and z == code.sample
+    assert status == OK and z == code.sample
 
 
 def test_results_do_not_depend_on_batch_order():
