@@ -6,10 +6,8 @@ exception a user sees: BudgetExceeded, KeyboardInterrupt, or ValueError naming w
 corrupt. :class:`Rows` holds what an encoder returns per row.
 """
 
-from __future__ import annotations
-
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +25,7 @@ def _workspace():
     return _WS[0]
 
 
-@dataclass(frozen=True, eq=False)
-class Rows:
+class Rows(NamedTuple):
     """Per-row results of an encoder call (arrays of one entry per row)."""
 
     status: np.ndarray  # int8: rec_bench.status

@@ -168,8 +168,18 @@ class StreamDecoder:
             return self.count == self._total
         return self._source.exhausted()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:  # ``with StreamDecoder(...) as dec:``: the stream must be read whole
+            self.finish()
+        return False
+
     def finish(self):
-        """Raise ValueError unless the whole stream has been read (up to its final padding)."""
+        """Raise ValueError unless the whole stream has been read (up to its final padding). A raw
+        stream carries no count of its vectors, so this (or leaving a ``with`` block) is where
+        data after the last vector is refused."""
         if self._total is None:
             self._source.finish()
             return

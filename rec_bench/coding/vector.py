@@ -33,7 +33,7 @@ __all__ = ["VectorCode", "encode_vector", "decode_vector"]
 _NO_DEPTHS = np.zeros(0, np.int64)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class VectorCode:
     """One encoded vector: per-coordinate arrays have the vector's shape.
 
@@ -69,6 +69,8 @@ class VectorCode:
         """Each coordinate's index as a Python int (an object array): heap index (tree methods) or
         1-based candidate index (list methods). Heap indices may be far past 64 bits."""
         data, ends, fixed_list = self._index_source
+        if not isinstance(ends, np.ndarray):  # (offset, code lengths): ends made when first asked for
+            ends = ends[0] + np.cumsum(ends[1])
         total = 8 * len(data)
         big = int.from_bytes(data, "big")
         out = np.empty(self.sample.size, dtype=object)
@@ -157,8 +159,8 @@ def encode_into(sink, pair, s, seeds, budget):
                                              d, True, budget, s.option, s.width, s.code, buf=sink.buf,
                                              pos=sink.pos)
         first = pos0 >> 3  # the vectors' own bytes, for ``VectorCode.index``
-        ends = pos0 - 8 * first + np.cumsum(out.code_bits)
-        source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), ends, s.method.fixed and not s.method.tree)
+        source = (sink.buf[first : (sink.pos + 7) >> 3].tobytes(), (pos0 - 8 * first, out.code_bits),
+                  s.method.fixed and not s.method.tree)
         code_bits = out.code_bits
     else:
         out, buf, pos = run_encode(s.method, pair.family, pair.params, pair.loc, pair.scale, seeds, d, True,
@@ -175,6 +177,10 @@ def encode_into(sink, pair, s, seeds, budget):
         code_bits = model.information(depths, "elias-gamma" if s.escape == 0 else "elias-delta")
         source = (buf[: (pos + 7) >> 3].tobytes(), ends, False)
     shape = pair.shape
+    if len(shape) == 1:  # the rows are the vector already
+        return dict(method=s.method.name, sample=out.x, steps=out.steps, index_bits=out.index_bits,
+                    code_bits=code_bits, ideal_bits=out.ideal, code=s.code_name, option=s.value,
+                    index_model=model, _index_source=source)
     return dict(method=s.method.name, sample=out.x.reshape(shape), steps=out.steps.reshape(shape),
                 index_bits=out.index_bits.reshape(shape), code_bits=code_bits.reshape(shape),
                 ideal_bits=out.ideal.reshape(shape), code=s.code_name,

@@ -65,7 +65,8 @@ def resolve(q, p, shape=None):
     with np.errstate(all="ignore"):  # an overflow or 0/0 shows as a non-finite parameter, refused below
         prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
     out = prm.shape[:-1]
-    if loc.shape != out or scale.shape != out or (shape is not None and shape != out):
+    if ((loc.ndim and loc.shape != out) or (scale.ndim and scale.shape != out)
+            or (shape is not None and shape != out)):
         shapes = [prm.shape[:-1], loc.shape, scale.shape] + ([] if shape is None else [shape])
         try:
             out = np.broadcast_shapes(*shapes)

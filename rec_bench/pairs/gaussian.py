@@ -68,32 +68,64 @@ def dinf(q, p):
 
 def kernel_params(q, p):
     """Rows (D_inf, c, z*, 0) in nats, and the proposal's (loc, scale)."""
-    mu, sigma = standardise(q, p)
+    arrays = (q.loc, q.scale, p.loc, p.scale)
+    shape = _common_shape(arrays)
+    if shape is None:  # a general broadcast: the arrays made whole first
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        arrays = tuple(np.broadcast_to(a, shape) for a in arrays)
+    sigma = arrays[1] / arrays[3]
     log_sigma = np.log(sigma)  # the transcendental functions stay numpy's, as they always were
     one_minus = -np.expm1(2 * log_sigma)
-    prm = np.empty(mu.shape + (4,))
-    _rows(np.ascontiguousarray(mu).ravel(), np.ascontiguousarray(sigma).ravel(), log_sigma.ravel(),
-          one_minus.ravel(), prm.reshape(-1, 4))
+    prm = np.empty(shape + (4,))
+    flat = [_flat(a) for a in (*arrays, sigma, log_sigma, one_minus)]
+    bad = _rows(*flat, prm.reshape(-1, 4))
+    if bad >= 0:
+        standardise(q, p)  # raises the message naming what is wrong
     return (prm, *proposal_map(p))
 
 
+def _common_shape(arrays):
+    """The one shape of the arrays that are not 0-d, or None if they have several."""
+    shape = ()
+    for a in arrays:
+        if a.ndim and a.shape != shape:
+            if shape:
+                return None
+            shape = a.shape
+    return shape
+
+
+def _flat(a):
+    """A 0-d array as one element, any other as its elements in C order (a view where it can be)."""
+    return a.reshape(1) if a.ndim == 0 else np.ascontiguousarray(a).reshape(-1)
+
+
 @njit(cache=True)
-def _rows(mu, sigma, log_sigma, one_minus, out):
-    """The rows of ``kernel_params``: D_inf = -log sigma + mu^2 / (2 (1 - sigma^2)), c = (1 - sigma^2)
-    / (2 sigma^2), z* = mu / (1 - sigma^2); c = z* = 0 and D_inf = -log sigma where 1 - sigma^2
-    rounds to 0 (a target as wide as P, centred on it). Only correctly rounded operations, in the
-    order numpy applied them before, so the rows are those of numpy, bit for bit."""
-    for i in range(mu.shape[0]):
-        om = one_minus[i]
+def _rows(loc, scale, m, s, sigma, log_sigma, one_minus, out):
+    """The rows of ``kernel_params``, each input one element (broadcast) or one per row: with
+    mu = (loc - m) / s, D_inf = -log sigma + mu^2 / (2 (1 - sigma^2)), c = (1 - sigma^2) / (2 sigma^2),
+    z* = mu / (1 - sigma^2); c = z* = 0 and D_inf = -log sigma where 1 - sigma^2 rounds to 0 (a
+    target as wide as P, centred on it). Only correctly rounded operations, in the order numpy
+    applied them before, so the rows are those of numpy, bit for bit. Returns the first row whose
+    pair has an infinite D_inf (sigma > 1, or sigma = 1 with mu != 0), or -1."""
+    n = out.shape[0]
+    for i in range(n):
+        mu = (loc[i if loc.size > 1 else 0] - m[i if m.size > 1 else 0]) / s[i if s.size > 1 else 0]
+        sg = sigma[i if sigma.size > 1 else 0]
+        if not sg < 1.0 and (sg > 1.0 or mu != 0.0 or sg != sg):
+            return i
+        lg = log_sigma[i if log_sigma.size > 1 else 0]
+        om = one_minus[i if one_minus.size > 1 else 0]
         if om > 0:
-            out[i, 0] = -log_sigma[i] + (mu[i] * mu[i]) / (2 * om)
-            out[i, 1] = om / (2 * (sigma[i] * sigma[i]))
-            out[i, 2] = mu[i] / om
+            out[i, 0] = -lg + (mu * mu) / (2 * om)
+            out[i, 1] = om / (2 * (sg * sg))
+            out[i, 2] = mu / om
         else:
-            out[i, 0] = -log_sigma[i] + 0.0
+            out[i, 0] = -lg + 0.0
             out[i, 1] = 0.0
             out[i, 2] = 0.0
         out[i, 3] = 0.0
+    return -1
 
 
 def proposal_map(p):
