@@ -6,7 +6,8 @@
    ``rb.encode`` / ``rb.decode`` (a vector: array parameters), with the parts: validating the pair
    (``rec_bench.pairs.resolve``), the method's compiled encoder and decoder alone. Also AD* with the
    model-coded index, and a stream of all the vectors, appended and read one by one and all at once
-   (``StreamEncoder.encode_many`` / ``StreamDecoder.decode_many``: one compiled call each). A pool of 200 different vectors, each coded
+   (``StreamEncoder.encode_many`` / ``StreamDecoder.decode_many``: one compiled call each). A pool
+   of 200 different vectors, each coded
    with its own seed; the median (and min) of 7 repeats after a warm-up pass, in CPU time of this
    process (time.process_time), so that other load on a shared machine does not inflate it.
 2. Bits per coordinate above the KL at KL = 1, 2, 3.4, 5 and 8 bits: 200 vectors of 50 coordinates
@@ -68,9 +69,10 @@ def speed(pool, repeats):
         rows.append((method, "encode + decode (rb.encode, rb.decode)", *_median_us(both, vectors, repeats)))
         rows.append((method, "  rb.encode", *_median_us(lambda it: rb.encode(*it[0], method, it[1]), vectors,
                                                         repeats)))
-        rows.append((method, "  rb.decode", *_median_us(lambda it: rb.decode(it[0], p, method, it[1], shape=D),
-                                                        codes, repeats)))
-        rows.append((method, "  resolve(q, p) alone", *_median_us(lambda it: resolve(*it[0]), vectors, repeats)))
+        rows.append((method, "  rb.decode",
+                     *_median_us(lambda it: rb.decode(it[0], p, method, it[1], shape=D), codes, repeats)))
+        rows.append((method, "  resolve(q, p) alone",
+                     *_median_us(lambda it: resolve(*it[0]), vectors, repeats)))
         pairs = [(resolve(*qp), np.array([j], np.uint64)) for qp, j in vectors]
         s = vector_setup(method, None, None, None, (D,), None)
         m = s.method
@@ -79,9 +81,9 @@ def speed(pool, repeats):
 
         def core_encode(item):
             pair, j = item
-            enc(pair.family, pair.params, pair.loc, pair.scale, j, D, True, 2**22, s.option, s.width, s.code, True, 0,
-                np.zeros(64, np.uint8), 0, ws, np.empty(D, np.int8), np.empty((D, 4), np.int64), np.empty(D),
-                np.empty(D))
+            enc(pair.family, pair.params, pair.loc, pair.scale, j, D, True, 2**22, s.option, s.width, s.code,
+                True, 0, np.zeros(64, np.uint8), 0, ws, np.empty(D, np.int8), np.empty((D, 4), np.int64),
+                np.empty(D), np.empty(D))
 
         rows.append((method, "  compiled encode alone", *_median_us(core_encode, pairs, repeats)))
         fam, loc, scale = proposal(p, (D,))
@@ -133,7 +135,6 @@ def speed(pool, repeats):
 
 def bits_above_kl(nvec):
     rows = []
-    p = rb.Normal(0.0, 1.0)
     for kl in KLS:
         vectors = [rb.gaussian_channel(kl, D, seed=1000 + j) for j in range(nvec)]
         mean_kl = float(np.mean([rb.kl(q, p_) for q, p_ in vectors]))
@@ -151,8 +152,10 @@ def bits_above_kl(nvec):
                     if name == "elias-delta":
                         ideal.append(c.ideal_bits)
                 stream_bits = 8 * len(enc.get_compressed())
-                rows.append((kl, method, name, mean_kl, stream_bits / ncoord - mean_kl, single / ncoord - mean_kl))
-            rows.append((kl, method, "log2 index (ideal)", mean_kl, float(np.mean(ideal)) - mean_kl, math.nan))
+                rows.append((kl, method, name, mean_kl, stream_bits / ncoord - mean_kl,
+                             single / ncoord - mean_kl))
+            rows.append((kl, method, "log2 index (ideal)", mean_kl, float(np.mean(ideal)) - mean_kl,
+                         math.nan))
     return rows
 
 
