@@ -143,8 +143,10 @@ def bench_custom(cfg, rows):
     import rec_bench as rb
     from rec_bench.pairs import examples
 
-    print("\n== 1b. custom target (examples.normal via a function pointer) vs the same built-in Normal pair ==")
-    print(f"{'method':7s} {'D_inf':>6s} {'msgs':>7s} {'built-in ns/step':>17s} {'custom ns/step':>15s} {'ratio':>7s}")
+    print("\n== 1b. custom target (examples.normal via a function pointer) vs the same built-in Normal "
+          "pair ==")
+    print(f"{'method':7s} {'D_inf':>6s} {'msgs':>7s} {'built-in ns/step':>17s} {'custom ns/step':>15s} "
+          f"{'ratio':>7s}")
     for method, d in (("as*", 10.0), ("as*", 30.0), ("ad*", 10.0), ("ad*", 30.0), ("pfr", 10.0)):
         q, p = rb.fixed_kl(KL_BITS, d)
         custom = rb.Custom(examples.normal, [float(q.loc), float(q.scale)])
@@ -393,7 +395,8 @@ def bench_startup(cfg, rows):
     wall, imp, enc = (float(np.median(v)) for v in (walls, imps, encs))
     print(f"  warm cache (median of {cfg.startup_repeats}): import + first encode {imp + enc:.2f} s "
           f"(import {imp:.2f} s, first encode {enc:.2f} s); whole process {wall:.2f} s")
-    base = dict(section="startup", method="ad*", dinf_bits=math.nan, n_messages=1, repeats=cfg.startup_repeats)
+    base = dict(section="startup", method="ad*", dinf_bits=math.nan, n_messages=1,
+                repeats=cfg.startup_repeats)
     rows.append(dict(base, metric="warm_import_plus_first_encode_s", value=imp + enc, unit="s"))
     rows.append(dict(base, metric="warm_import_s", value=imp, unit="s"))
     rows.append(dict(base, metric="warm_first_encode_s", value=enc, unit="s"))
@@ -448,7 +451,8 @@ def bench_workers(cfg, rows):
           f"(1.00 = a whole CPU; less means other processes held the CPUs)")
     n_msgs = nchunks * chunk
     projected = 2 * cpu[1] / cpu[2]
-    print(f"  CPU time per message: 1 worker {cpu[1] / n_msgs * 1e6:.2f} us, 2 workers {cpu[2] / n_msgs * 1e6:.2f} us; "
+    print(f"  CPU time per message: 1 worker {cpu[1] / n_msgs * 1e6:.2f} us, "
+          f"2 workers {cpu[2] / n_msgs * 1e6:.2f} us; "
           f"with two otherwise idle CPUs that projects to a ratio of {projected:.2f} (a projection, not the "
           "measurement above)")
     for workers in (1, 2):
@@ -555,7 +559,8 @@ def plot(df, path):
     for i, v in enumerate(vals):
         ax.text(i, v, f"{v:.2f} s", ha="center", va="bottom", fontsize=9)
     ax.set_ylabel("seconds")
-    ax.set_title(f"start-up and a study (2 vs 1 workers: {wk.get('throughput_ratio_2_vs_1', float('nan')):.2f}x)")
+    ratio = wk.get("throughput_ratio_2_vs_1", float("nan"))
+    ax.set_title(f"start-up and a study (2 vs 1 workers: {ratio:.2f}x)")
     ax.tick_params(axis="x", labelsize=8)
     fig.suptitle("rec_bench: make bench (CPU times; see results/bench.parquet metadata for machine and load)",
                  fontsize=10)
@@ -642,7 +647,8 @@ def main(argv=None):
         sp = df[(df.section == "reference") & (df.method == method) & (df.dinf_bits == 30.0)
                 & (df.metric == "speedup_per_message")].value
         sp = float(sp.iloc[0]) if len(sp) else math.nan
-        check(f"{method} at D_inf = 30 bits >= 25x faster per message than plain Python", f"{sp:.0f}x", sp >= 25)
+        check(f"{method} at D_inf = 30 bits >= 25x faster per message than plain Python", f"{sp:.0f}x",
+              sp >= 25)
     check("warm start (import + first encode) < 1.5 s", f"{warm:.2f} s", warm < 1.5)
     check("2 workers >= 1.7x the throughput of 1", f"{ratio:.2f}x", ratio >= 1.7)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (other processes on the machine slow "
