@@ -166,7 +166,7 @@ def _steps(fam, prm, rule, max_depth, max_steps, reg, link, dep, key, hb, hn, si
     return OK, size, used, lb, best, best_z, steps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def search(fam, prm, seed, rule, max_depth, max_steps, ws):
     """Run one A* coding search.
 
