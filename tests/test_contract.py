@@ -551,14 +551,7 @@ def test_arbitrary_bytes_decode_to_finite_samples_or_raise_value_error(m, f, dat
 # ---- targets that cannot have array parameters ---------------------------------------------------
 
 
-@pytest.mark.parametrize("f", [
-    pytest.param(f, id=registry.name(f), marks=[pytest.mark.xfail(
-        strict=True, raises=TypeError,
-        reason="package bug: a scalar-only target (Custom) against a proposal with array parameters "
-               "raises TypeError ('only 0-dimensional arrays can be converted to Python scalars') from "
-               "Custom.analyse instead of a ValueError naming the problem")]
-    if scalar_only(f.example()[0]) else [])
-    for f in FAMILIES])
+@pytest.mark.parametrize("f", FAMILIES, ids=registry.name)
 def test_a_proposal_with_array_parameters_against_the_example_target_codes_or_is_a_value_error(f):
     q, p = example(f)
     pv = widen(p, SHAPE)
