@@ -147,17 +147,9 @@ def test_compiled_decoders_refuse_long_prefixes():
         assert K.read_int(zeros, 0, 8 * zeros.size, code, 0)[0] == LONG_PREFIX
 
 
-ANS_BUG = pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="package bug: AnsSource.capacity (32 bits a word) is not a bound on what an ANS coder holds: "
-           "constriction's AnsCoder stores leading zero symbols in no words, so AnsSource refuses what "
-           "AnsSink wrote (AnsSink().put_bits(zeros, 16) gives 0 words; AnsSource(words).get_bits(16) raises "
-           "'corrupted stream: it names 16 bits, more than its 0 bits hold')")
-
-
 def _sink_kinds(raw=True):
     out = [pytest.param("bits", id="bits")] if raw else []
-    return out + [pytest.param("range", id="range"), pytest.param("ans", id="ans", marks=ANS_BUG)]
+    return out + [pytest.param("range", id="range"), pytest.param("ans", id="ans")]
 
 
 def _sink(kind):
@@ -171,7 +163,7 @@ def _sink(kind):
 
 @pytest.mark.parametrize("kind", _sink_kinds())
 @WIDE
-@example(ns=[2**33])  # mostly zero bits (see ANS_BUG)
+@example(ns=[2**33])  # mostly zero bits: an ANS coder holds them in no words
 @given(ns=st.lists(st.integers(1, 2**200), min_size=1, max_size=6))
 def test_universal_codes_through_every_sink_are_the_oracles(kind, ns):
     """put_universal through a sink sends the oracle's bits (the zero-run prefix as flags, the rest
@@ -202,7 +194,7 @@ def _packed(v, nbits):
 
 @pytest.mark.parametrize("kind", _sink_kinds())
 @WIDE
-@example(ops=[("bits", 16, 0)])  # see ANS_BUG
+@example(ops=[("bits", 16, 0)])  # zeros only: no words at all for the ANS coder
 @given(ops=OPS)
 def test_every_sink_gives_back_what_it_was_given(kind, ops):
     """The one protocol: put_bits / put_flags / put_symbols in, get_bits / get_flag / get_symbols

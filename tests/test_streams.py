@@ -249,14 +249,6 @@ def test_the_range_coder_costs_the_models_information_plus_a_flush():
     assert info <= total <= info + 64 + 48  # the coder's final words and the header
 
 
-SIMULATION_BUG = pytest.mark.xfail(
-    strict=True, raises=ModuleNotFoundError,
-    reason="package bug: rec_bench/coding/index_model.py _simulate_for_kl imports gaussian_channel from "
-           "'.pairs' (rec_bench.coding.pairs, which does not exist) instead of '..pairs', so "
-           "IndexModel.for_kl of a table not shipped raises ModuleNotFoundError")
-
-
-@SIMULATION_BUG
 def test_a_model_built_by_simulation_is_the_shipped_table():
     from rec_bench.coding.index_model import _simulate_for_kl
 
@@ -265,7 +257,6 @@ def test_a_model_built_by_simulation_is_the_shipped_table():
     assert _simulate_for_kl(2.0, "as*", 100_000, 0, None) == shipped
 
 
-@SIMULATION_BUG
 def test_a_model_for_a_kl_not_shipped_is_simulated():
     model = IndexModel.for_kl(2.5, "ad*", n=2000)
     assert model.meta["kl_bits"] == 2.5 and model.meta["n"] == 2000 and model.size >= 3

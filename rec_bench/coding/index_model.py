@@ -180,7 +180,7 @@ def _simulate_depths(q, p, method, seed, depth, max_steps):
 
 
 def _simulate_for_kl(kl_bits, method, n, seed, depth):
-    from .pairs import gaussian_channel
+    from ..pairs import gaussian_channel
 
     q, p = gaussian_channel(kl_bits, n, seed)
     depths = _simulate_depths(q, p, method, seed, depth, None)

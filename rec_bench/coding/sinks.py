@@ -285,7 +285,8 @@ class RangeSource(_CoderSource):
         self.models = _Models()
         words = np.asarray(words, np.uint32)
         self.coder = constriction.stream.queue.RangeDecoder(words)
-        self.capacity = 32 * words.size  # nothing can name more bits than the data holds
+        # no vector can name more bits than the data holds (and the coder's 64-bit state)
+        self.capacity = 32 * words.size + 64
 
     def exhausted(self):
         return bool(self.coder.maybe_exhausted())
@@ -320,13 +321,17 @@ class AnsSink(_CoderSink):
 
 
 class AnsSource(_CoderSource):
-    def __init__(self, words):
+    """The ANS coder's source. An ANS coder holds any number of leading zero symbols in no words at
+    all, so its data bounds nothing: ``capacity`` (bits a caller allows, default unbounded) is the
+    bound a format that uses it must set from its own header."""
+
+    def __init__(self, words, capacity=None):
         import constriction
 
         self.models = _Models()
         words = np.asarray(words, np.uint32)
         self.coder = constriction.stream.stack.AnsCoder(words)
-        self.capacity = 32 * words.size
+        self.capacity = float("inf") if capacity is None else int(capacity)
 
     def exhausted(self):
         return bool(self.coder.is_empty())

@@ -36,12 +36,21 @@ def family_of(q, p):
 
 def kl(q, p):
     """D_KL[Q || P] in bits, in closed form (array if the parameters are arrays)."""
-    return _scalar(FAMILIES[family_of(q, p)].kl(q, p) / LN2)
+    return _divergence("KL", FAMILIES[family_of(q, p)].kl, q, p)
 
 
 def dinf(q, p):
     """D_inf[Q || P] = sup log2 dQ/dP in bits, in closed form. ValueError if it is infinite."""
-    return _scalar(FAMILIES[family_of(q, p)].dinf(q, p) / LN2)
+    return _divergence("D_inf", FAMILIES[family_of(q, p)].dinf, q, p)
+
+
+def _divergence(name, closed_form, q, p):
+    with np.errstate(all="ignore"):  # an overflow shows as a non-finite value, refused here
+        value = np.asarray(closed_form(q, p), dtype=np.float64) / LN2
+    if not np.isfinite(value).all():
+        raise ValueError(f"the pair's {name} is not representable in float64 (the target lies too far from "
+                         "or is too narrow against the proposal)")
+    return _scalar(value)
 
 
 def _scalar(a):

@@ -201,6 +201,10 @@ class Custom(Distribution):
 
     def analyse(self, p):
         """The :class:`CustomPair` of this target against proposal ``p`` (computed once)."""
+        if p.shape != ():
+            raise ValueError(f"a Custom target is one distribution: pair {self!r} with a proposal of scalar "
+                             f"parameters, not one of shape {p.shape} (code a vector of custom targets "
+                             "coordinate by coordinate)")
         key = (type(p).__name__, *(float(v) for v in p.params()))
         if key not in self._pairs:
             self._pairs[key] = CustomPair.of(self, p)

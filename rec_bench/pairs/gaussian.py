@@ -100,7 +100,7 @@ def _flat(a):
     return a.reshape(1) if a.ndim == 0 else np.ascontiguousarray(a).reshape(-1)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # a division by zero gives inf, refused by the caller
 def _rows(loc, scale, m, s, sigma, log_sigma, one_minus, out):
     """The rows of ``kernel_params``, each input one element (broadcast) or one per row: with
     mu = (loc - m) / s, D_inf = -log sigma + mu^2 / (2 (1 - sigma^2)), c = (1 - sigma^2) / (2 sigma^2),
