@@ -65,6 +65,7 @@ import numpy as np
 
 from .coding import BudgetExceeded, StreamDecoder, StreamEncoder, message_seed
 from .coding.seeds import message_seeds
+from .coding.codes import UNIVERSAL
 from .coding.sinks import ByteReader, varint
 from .methods import method_spec
 from .pairs import Normal
@@ -146,10 +147,11 @@ def _options(method, options):
         raise ValueError(f"candidates must be an integer in [1, {MAX_CANDIDATES}], got {k!r}")
     depth = options.get("depth")
     code = options.get("code")
-    if code not in (None, "elias-delta", "elias-gamma", "model"):
-        raise ValueError(f"code must be 'elias-delta', 'elias-gamma' or 'model' (the index entropy coded "
-                         f"with the model's committed depth table), got {code!r}")
-    if m.name == "dad*":
+    if code not in (None, "model", *UNIVERSAL):
+        names = ", ".join(repr(c) for c in UNIVERSAL)
+        raise ValueError(f"code must be {names} or 'model' (the index entropy coded with the model's "
+                         f"committed depth table), got {code!r}")
+    if m.option is not None:  # DAD*, the one fixed-length method of the format (its depth field)
         if depth is None or isinstance(depth, bool) or int(depth) != depth or not 0 <= int(depth) <= 62:
             raise ValueError(f"dad* needs depth=D, an integer in [0, 62], got {depth!r}")
         if code in ("elias-delta", "elias-gamma"):
@@ -157,7 +159,7 @@ def _options(method, options):
         return m.name, code or "fixed", int(depth)
     if depth is not None:
         raise ValueError(f"{m.name} takes no depth option")
-    return m.name, code or "elias-delta", 0
+    return m.name, code or m.code, 0
 
 
 # ---- latent coding: one REC stream of all images' latents (rec_bench.coding.stream) ---------------
