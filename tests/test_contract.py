@@ -17,6 +17,7 @@ corrupted codes (truncated, extended, bit-flipped, arbitrary bytes: a ValueError
 sample, never a crash or a hang; trailing data refused by every decoder).
 """
 
+import dataclasses
 import functools
 import math
 import time
@@ -31,7 +32,7 @@ import code_oracles as C
 import rec_bench as rb
 from rec_bench.coding.codes import UNIVERSAL
 from rec_bench.methods import CANDIDATES, EXPONENTIAL, METHODS, default_options
-from rec_bench.pairs import registry
+from rec_bench.pairs import registry, resolve
 from rec_bench.pairs.registry import FAMILIES
 
 N = 20_000  # messages per exactness check
@@ -157,6 +158,39 @@ MODEL_TABLE = rb.IndexModel([0.4, 0.3, 0.2, 0.1])  # K = 3: deeper indices escap
 
 
 # ---- what a family must provide ------------------------------------------------------------------
+
+
+# ---- the records themselves ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", METHODS.values(), ids=lambda m: m.name)
+def test_a_method_record_is_consistent(m):
+    assert METHODS[m.name] is m and list(METHODS).index(m.name) == m.id
+    assert m.index in ("heap", "candidate") and (m.option is None) == (m.code is not None)
+    if m.option is None:
+        assert m.code in UNIVERSAL and default_options(m.name) == {}
+    else:
+        o = m.option
+        assert o.low <= o.default <= o.high and default_options(m.name) == {o.name: o.default}
+        assert m.width(o.default) >= 1 and m.from_width(m.width(o.default)) == o.default
+    for name in m.requires:  # what a method requires, some family provides
+        assert any(hasattr(f, name) for f in FAMILIES), name
+    assert all(field.kw_only for field in dataclasses.fields(m))  # keyword-only records
+    if m.option is not None:
+        assert all(field.kw_only for field in dataclasses.fields(m.option))
+
+
+@pytest.mark.parametrize("f", FAMILIES, ids=registry.name)
+def test_a_family_record_is_consistent(f):
+    q, p = example(f)
+    assert type(q) is f.TARGET and type(p) is f.PROPOSAL
+    assert registry.FAMILY_NAMES.count(registry.name(f)) == 1
+    assert FAMILIES[resolve(q, p).family] is f
+    # a decoder knows only P: it takes P's functions from the first family with P's class, so
+    # every family with that class must have the same ones
+    first = next(g for g in FAMILIES if g.PROPOSAL is f.PROPOSAL)
+    for name in ("logcdf", "logsf", "ppf_logcdf", "ppf_logsf", "LOWER", "UPPER", "proposal_map"):
+        assert getattr(f, name) is getattr(first, name), name
 
 
 @pytest.mark.parametrize("m, f", REFUSED)
