@@ -154,7 +154,7 @@ def _options(method, options):
     if m.option is not None:  # DAD*, the one fixed-length method of the format (its depth field)
         if depth is None or isinstance(depth, bool) or int(depth) != depth or not 0 <= int(depth) <= 62:
             raise ValueError(f"dad* needs depth=D, an integer in [0, 62], got {depth!r}")
-        if code in ("elias-delta", "elias-gamma"):
+        if code in UNIVERSAL:
             raise ValueError("dad* writes a fixed (D + 1)-bit index, or the model-coded one (code='model')")
         return m.name, code or "fixed", int(depth)
     if depth is not None:
@@ -522,7 +522,7 @@ def add_subcommands(sub):
     c.add_argument("--method", default="ad*", choices=sorted(FILE_METHODS),
                    help="latent REC method (default ad*)")
     c.add_argument("--depth", type=int, help="DAD* depth D")
-    c.add_argument("--code", choices=["elias-delta", "elias-gamma", "model"],
+    c.add_argument("--code", choices=[*UNIVERSAL, "model"],
                    help="index code: elias-delta (default), elias-gamma (as*/ad*) or model "
                         "(the model's depth table)")
     c.add_argument("--seed", type=int, default=0, help="shared seed (default 0)")

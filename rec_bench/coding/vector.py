@@ -22,7 +22,7 @@ import numpy as np
 from ..methods import method_spec
 from ..pairs import FAMILIES, resolve
 from .rows import run_decode, run_encode
-from .codes import PATH, get_universal, put_universal
+from .codes import NAMES, PATH, get_universal, put_universal
 from .index_model import IndexModel
 from .seeds import check_seed
 from .setup import check_budget, check_family, check_rows, setup, step_budget, vector_shape
@@ -174,7 +174,7 @@ def encode_into(sink, pair, s, seeds, budget):
             put_model_vector(sink, model, part, buf[start >> 3 : (start + nbits + 7) >> 3], nbits, s.escape)
             ends[j * d : (j + 1) * d] = start + np.cumsum(part)
             start = (start + nbits + CHUNK - 1) // CHUNK * CHUNK
-        code_bits = model.information(depths, "elias-gamma" if s.escape == 0 else "elias-delta")
+        code_bits = model.information(depths, NAMES[s.escape])
         source = (buf[: (pos + 7) >> 3].tobytes(), ends, False)
     shape = pair.shape
     if len(shape) == 1:  # the rows are the vector already

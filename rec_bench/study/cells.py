@@ -275,7 +275,7 @@ def expand(spec, file="<spec>"):
                     raise SpecError(file, f"methods[{i}].{key}", f"at {pt.label()}: {e}") from None
                 cell = Cell(
                     index=len(cells), pair=pt, method=meth.name,
-                    code="fixed" if meth.option else (opt["code"] or "elias-delta"),
+                    code="fixed" if meth.option else (opt["code"] or meth.code),
                     depth=depth, bits=bits, code_bits=code_bits, extra_bits=extra,
                     repetitions=int(opt["repetitions"] or DEFAULT_REPETITIONS),
                     max_steps=max_steps,

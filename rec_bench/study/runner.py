@@ -63,14 +63,16 @@ _WARM = set()
 
 def _warm_up(cell, q, p):
     """Compile (or load from Numba's cache) this method's kernel in this process, outside the
-    cell's clock: a one-message call with a one-step budget, result discarded."""
+    cell's clock: a one-message call with a one-step budget (ORC's and MRC's 2^K candidates: a size
+    beyond its budget is refused up front), result discarded."""
     key = (cell.method, cell.pair.family, cell.code, cell.depth is None, cell.bits is None)
     if key not in _WARM:
         one = _subset(q, np.arange(1)) if q.shape != () else _repeat(q, 1)
         kw = dict(depth=cell.depth, bits=cell.bits, **({} if cell.code == "fixed" else {"code": cell.code}))
         from .. import simulate
 
-        simulate(cell.method, one, p, np.zeros(1, np.uint64), max_steps=1, **kw)
+        budget = 1 if cell.bits is None else 2 ** int(cell.bits)
+        simulate(cell.method, one, p, np.zeros(1, np.uint64), max_steps=budget, **kw)
         _WARM.add(key)
 
 

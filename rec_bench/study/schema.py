@@ -14,11 +14,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from ..coding.codes import UNIVERSAL
 from ..methods import METHODS
 from ..pairs.custom import Custom
 from ..pairs.registry import FAMILIES, name as family_name
 
-CODES = ["elias-delta", "elias-gamma"]
+CODES = list(UNIVERSAL)  # the universal index codes a spec may name
 CONSTRUCTIONS = {
     "fixed_kl": "Gaussian target against N(0, 1) with a given KL and a grid of D_inf (bits)",
     "gaussian_channel": "Gaussian channel with mutual information I bits; a fresh target per message",
