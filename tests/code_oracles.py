@@ -1,4 +1,5 @@
-"""Prefix-free codes for the index a search returns.
+"""String oracles of the index codes, for the tests only (the package's codes are compiled, in
+rec_bench.coding.codes; tests/test_codecs.py checks those against these bit for bit).
 
 Every code maps a positive integer (a heap index or a 1-based candidate index; Python ints, so any
 depth) to a bit string and back, symmetrically: ``code.encode(n) -> str`` of '0'/'1' and
@@ -10,34 +11,20 @@ significant bit first, zero-padded) and back. Decoding malformed input raises Va
   L + 2 floor(log2 L) bits, about log2 n + 2 log2(log2 n + 1) + 1.
 * Fixed length (DAD*, ORC, MRC): n in exactly ``width`` bits.
 
-The ``*_length`` functions are compiled so that batch runs count code lengths without building
-the strings.
+Written independently of the package on purpose: nothing here imports rec_bench.
 """
-
-from numba import njit
 
 ELIAS_GAMMA = 0
 ELIAS_DELTA = 1
 FIXED = 2
 
 
-@njit(cache=True)
-def bit_length(n):
-    """Bit length of a positive int64."""
-    length = 0
-    while n > 0:
-        n >>= 1
-        length += 1
-    return length
-
-
-@njit(cache=True)
 def code_length(code, bitlen, width):
     """Length in bits of the code of an integer whose bit length is ``bitlen``."""
     if code == ELIAS_GAMMA:
         return 2 * bitlen - 1
     if code == ELIAS_DELTA:
-        return bitlen + 2 * (bit_length(bitlen) - 1)
+        return bitlen + 2 * (bitlen.bit_length() - 1)
     return width
 
 

@@ -115,6 +115,7 @@ def test_compiled_universal_codes_are_the_oracles_bit_for_bit(ns, start):
         for n in ns:
             end = K.write_int(buf, pos, code, n, 0)
             assert end - pos == len(oracle.encode(n)) == K.code_length(code, n.bit_length(), 0)
+            assert end - pos == C.code_length(code, n.bit_length(), 0)
             pos = end
         assert _bits(buf, pos) == "0" * start + "".join(oracle.encode(n) for n in ns)
         assert C.pack(_bits(buf, pos)) == buf[: (pos + 7) // 8].tobytes()
