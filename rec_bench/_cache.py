@@ -6,9 +6,12 @@ compiled in. So on import, this module hashes the package's source files, compar
 hashes stored beside the cache, and removes the cached functions whose own file or any file it
 imports (transitively, within the package) changed. A method's entry points
 (rec_bench.coding.kernels, ``encode_rows__<method>``) also depend on the modules of the method's
-runner and decoder and of the kernels those close over. Editing one method's kernel thus
-recompiles that method (and the kernels that import its module), not the others; editing a plot
-or a docstring of a module without kernels recompiles nothing. With no stored hashes (a fresh
+runner and decoder and of the kernels those close over, and on the record's fingerprint (its
+runner's and decoder's functions with the values they close over, and the index facts the
+template binds), kept beside the hashes. Editing one method's kernel or record thus recompiles
+that method (and the kernels that import its module), not the others; editing a plot or a
+docstring of a module without kernels recompiles nothing. (A record registered at run time under
+the name of one already cached is not seen: the cache is checked on import.) With no stored hashes (a fresh
 cache), every cached kernel of the package is dropped. Failures (a read-only install, say) are
 ignored: Numba then falls back to its own rules.
 """
@@ -97,8 +100,8 @@ def _stamp_path():
 
 
 def _method_modules(files):
-    """{entry-point name suffix: package files of the method's runner and decoder, and of what they
-    close over}."""
+    """{entry-point name suffix: (package files of the method's runner and decoder and of what they
+    close over, the fingerprint of what its entry points are compiled from)}."""
     from .coding.kernels import slug
     from .methods import METHODS
 
@@ -117,7 +120,27 @@ def _method_modules(files):
                 out |= modules(value, seen)
         return out
 
-    return {slug(m.name): modules(m.runner, set()) | modules(m.decoder, set()) for m in METHODS.values()}
+    return {slug(m.name): (modules(m.runner, set()) | modules(m.decoder, set()), _fingerprint(m))
+            for m in METHODS.values()}
+
+
+def _fingerprint(m):
+    """What a method's entry points are compiled from, as text: its runner and decoder (their
+    functions and the values they close over) and the index facts the template binds."""
+
+    def describe(f, depth=0):
+        py = getattr(f, "py_func", f)
+        name = f"{getattr(py, '__module__', '')}.{getattr(py, '__qualname__', repr(py))}"
+        cells = []
+        for cell in getattr(py, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            cells.append(describe(value, depth + 1) if callable(value) and depth < 4 else repr(value))
+        return f"{name}({', '.join(cells)})"
+
+    return repr((describe(m.runner), describe(m.decoder), m.tree, m.fixed and not m.tree, m.index_offset))
 
 
 def refresh():
@@ -130,11 +153,17 @@ def refresh():
             old = json.loads(stamp.read_text()) if stamp.exists() else None
         except ValueError:
             old = None
-        if old == hashes:
+        if old is not None and old.get("files") == hashes:
             return
-        changed = None if old is None else {f for f in set(hashes) | set(old) if hashes.get(f) != old.get(f)}
+        old_files = None if old is None else old.get("files", {})
+        changed = None if old is None else {f for f in set(hashes) | set(old_files)
+                                            if hashes.get(f) != old_files.get(f)}
         graph = {rel: _imports(rel, p, files) for rel, p in files.items()}
-        methods = _method_modules(files) if changed is not None else {}
+        methods = _method_modules(files)
+        records = {name: fp for name, (_, fp) in methods.items()}
+        if changed is not None:  # a method whose record now compiles to something else
+            changed |= {f"method:{name}" for name in set(records) | set(old.get("methods", {}))
+                        if records.get(name) != old.get("methods", {}).get(name)}
         for source_dir in sorted({p.parent for p in files.values()}):
             for cache_dir in _cache_dirs(source_dir):
                 if not cache_dir.is_dir():
@@ -144,7 +173,7 @@ def refresh():
                         cached.unlink(missing_ok=True)
         stamp.parent.mkdir(parents=True, exist_ok=True)
         tmp = stamp.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(hashes))
+        tmp.write_text(json.dumps({"files": hashes, "methods": records}))
         tmp.replace(stamp)
     except (OSError, SyntaxError):
         pass
@@ -161,5 +190,5 @@ def _stale(cached, source_dir, graph, methods, changed):
         name = qualified.split("-")[0].split("__", 1)[1]
         if name not in methods:
             return True  # a method no longer registered
-        deps |= _closure(methods[name], graph)
+        deps |= _closure(methods[name][0], graph) | {f"method:{name}"}
     return bool(deps & changed)

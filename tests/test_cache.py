@@ -40,9 +40,6 @@ def _mismatches(copy):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="package bug: rec_bench._cache does not make a method's entry points "
-                   "depend on methods.py, so after an edit of a record (its decoder here) the cached "
-                   "encode_rows__<method> / decode_rows__<method> of the old record keep running")
 def test_an_edit_of_a_method_record_reaches_its_compiled_entry_points(tmp_path):
     copy = tmp_path / "rec_bench"
     shutil.copytree(ROOT, copy)  # with its cache (modification times kept, so the cache stays valid)

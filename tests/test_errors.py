@@ -42,7 +42,7 @@ CANDIDATE_METHODS = [m.name for m in METHODS.values() if m.runtime == CANDIDATES
         (lambda: rb.encode(Q, P, "ad*", max_steps=0), "max_steps must be an integer in"),
         (lambda: rb.encode(Q, P, "ad*", code="huffman"), "unknown code 'huffman'"),
         (lambda: rb.encode(rb.Normal([0.1, 0.2], 0.5), rb.Normal([0, 0, 0], 1.0)),
-         r"broadcast.*\(2,\).*\(3,\)"),
+         r"target.*\(2,\).*do not broadcast.*proposal.*\(3,\)"),
         (lambda: rb.simulate("ad*", Q, P, [0.5]), "seeds must be integers"),
         (lambda: rb.simulate("ad*", Q, P, [-3]), "seeds must be non-negative"),
         (lambda: rb.simulate("ad*", rb.Normal([0, 1], 0.5), P, [1, 2, 3]), "broadcast"),

@@ -71,6 +71,13 @@ class Pair(NamedTuple):
 def resolve(q, p, shape=None):
     """Validate (q, p) and prepare it for compiled code, broadcast to ``shape`` if given."""
     fam = family_of(q, p)
+    qs, ps = getattr(q, "shape", ()), getattr(p, "shape", ())
+    if qs != ps and qs and ps:
+        try:
+            np.broadcast_shapes(qs, ps)
+        except ValueError:
+            raise ValueError(f"the target's parameters (shape {qs}) do not broadcast against the "
+                             f"proposal's (shape {ps})") from None
     with np.errstate(all="ignore"):  # an overflow or 0/0 shows as a non-finite parameter, refused below
         prm, loc, scale = FAMILIES[fam].kernel_params(q, p)
     out = prm.shape[:-1]
