@@ -39,12 +39,13 @@ study-codelength:
 	@for s in $(CODELENGTH_SPECS); do $(REC_BENCH) run $$s $(RUN_FLAGS) --plot || exit 1; done
 
 # every reference figure whose data is present: study outputs in results/reference/ -> figures/reference/,
-# the bias figures from results/reference/bias_summary.csv, the bench figure from results/bench.parquet;
+# the bias figures from results/reference/bias_summary.csv, the bench figure from results/reference/bench.parquet;
 # the rest is skipped with a message (rec-bench figures on its defaults redraws a user's own runs)
 figures:
 	@$(REC_BENCH) figures --results results/reference --studies studies --out figures/reference
-	@if [ -f results/bench.parquet ]; then $(PY) benchmarks/bench.py --replot && echo "figures/bench.png"; \
-	else echo "skip figures/bench.png: no results/bench.parquet (make bench)"; fi
+	@if [ -f results/reference/bench.parquet ]; then $(PY) benchmarks/bench.py --replot \
+	--out results/reference/bench.parquet --figure figures/reference/bench.png && echo "figures/reference/bench.png"; \
+	else echo "skip figures/reference/bench.png: no results/reference/bench.parquet"; fi
 
 # make reference: a finished run's outputs become the committed reference runs, figures redrawn
 REFERENCE_FILES := $(wildcard results/runtime_*.parquet results/codelength_*.parquet results/bias_summary.csv)
