@@ -279,7 +279,7 @@ class _Stdout:
                 self.stream.flush()
                 return n
             except BrokenPipeError:
-                self._gone()
+                self.gone()
         return len(text)
 
     def flush(self):
@@ -287,9 +287,9 @@ class _Stdout:
             try:
                 self.stream.flush()
             except BrokenPipeError:
-                self._gone()
+                self.gone()
 
-    def _gone(self):
+    def gone(self):
         self.closed_early = True
         # point the file descriptor at /dev/null, so that the interpreter's final flush of what
         # is still buffered does not fail again
@@ -309,7 +309,7 @@ def main(argv=None):
         status = _main(argv)
         out.flush()
     except BrokenPipeError:  # written past the wrapper (e.g. to sys.__stdout__)
-        out._gone()
+        out.gone()
         status = 1
     finally:
         sys.stdout = out.stream

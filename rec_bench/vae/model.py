@@ -203,7 +203,7 @@ class Model:
         seeded by ``seed``). ``posterior``: (mu, s), each (n, d), to evaluate instead of the
         encoder's (for example a refined one, ``rec_bench.vae.refine``).
         """
-        images = _check_images(images)
+        images = check_images(images)
         if posterior is not None:
             pmu, ps = (np.asarray(a, dtype=np.float64) for a in posterior)
             if pmu.shape != (len(images), self.latent) or ps.shape != pmu.shape:
@@ -238,7 +238,7 @@ def elbo_summary(parts, pixels=N_PIXELS):
     return out
 
 
-def _check_images(images):
+def check_images(images):
     a = np.asarray(images)
     if a.dtype != np.uint8:
         raise ValueError(f"images must be uint8 (values 0..255), got dtype {a.dtype}")
@@ -250,7 +250,7 @@ def _check_images(images):
 
 
 def _as_input(images):
-    return _check_images(images).reshape(-1, N_PIXELS).astype(np.float64) / 255.0
+    return check_images(images).reshape(-1, N_PIXELS).astype(np.float64) / 255.0
 
 
 # ---- weights files ----

@@ -61,10 +61,10 @@ def _jax():
 def refine_posterior(model, images, steps=DEFAULT_STEPS, *, lr=LR, seed=0, batch=1000, progress=False):
     """(mu, s), each (n, d) float64: the posterior of each image after ``steps`` Adam steps on its -ELBO
     from the encoder's output. ``steps=0`` gives the encoder's posterior (``model.encode``)."""
-    from .model import _check_images
+    from .model import check_images
 
     steps = check_steps(steps)
-    x = _check_images(images).reshape(-1, model.config["pixels"])
+    x = check_images(images).reshape(-1, model.config["pixels"])
     if steps == 0:
         return model.encode(x)
     if not (lr > 0 and math.isfinite(lr)):
@@ -126,9 +126,9 @@ class PixelScorer:
         _jax()
         import jax.numpy as jnp
 
-        from .model import _check_images
+        from .model import check_images
 
-        x = _check_images(images).reshape(-1, model.config["pixels"])
+        x = check_images(images).reshape(-1, model.config["pixels"])
         self.n = len(x)
         self.batch = min(batch, self.n)
         pad = -self.n % self.batch
