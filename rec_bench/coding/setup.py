@@ -158,20 +158,21 @@ def _make_setup(method, code, depth, bits, shape, index_model):
         code_id, code_name = FIXED, "fixed"
     escape = ELIAS_DELTA
     if index_model is not None:  # an IndexModel (checked by the codecs, rec_bench.coding.vector)
-        if not m.model_index:
-            able = ", ".join(k for k, r in _methods().items() if r.model_index)
-            raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes the depth "
-                             f"of a tree node or the bit length of a candidate index ({able})")
+        check_model_index(m)
         escape = universal(m.code if code is None else code) if m.option is None else ELIAS_DELTA
         code_id = PATH
     return Setup(method=m, code=code_id, code_name=code_name, option=opt, width=width, value=value,
                  escape=escape, index_model=index_model)
 
 
-def _methods():
-    from ..methods import METHODS
+def check_model_index(m):
+    """Refuse an index model for a method whose record says its index cannot take one."""
+    if not m.model_index:
+        from ..methods import METHODS
 
-    return METHODS
+        able = ", ".join(k for k, r in METHODS.items() if r.model_index)
+        raise ValueError(f"{m.name} sends a fixed-length candidate index; an index model codes the depth "
+                         f"of a tree node or the bit length of a candidate index ({able})")
 
 
 def check_family(method, fam):

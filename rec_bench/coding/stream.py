@@ -14,7 +14,7 @@ import numpy as np
 from ..methods import method_spec
 from ..pairs import resolve
 from .seeds import check_seed, check_seeds, message_seed, message_seeds
-from .setup import count, resolve_options, setup, step_budget, vector_shape
+from .setup import check_model_index, count, resolve_options, setup, step_budget, vector_shape
 from .sinks import BitSource
 from .vector import (VectorCode, check_model, check_size, decode_from, encode_into, model_frame, new_sink,
                      proposal, read_model_frame)
@@ -23,20 +23,15 @@ __all__ = ["StreamEncoder", "StreamDecoder"]
 
 
 def _check_options(method, code, index_model):
+    """The stream's method, with its code and index model checked before anything is appended
+    (size options may differ per call and are checked there)."""
     m = method_spec(method)
-    if m.option is None:
-        resolve_options(m, code)
-    elif code is not None:
-        resolve_options(m, code)  # raises: a fixed-length method takes no code
+    if m.option is None or code is not None:
+        resolve_options(m, code)  # an unknown code, or a code given to a fixed-length method, raises
     check_model(index_model)
     if index_model is not None:
-        setup(m.name, code, *(None, None) if m.option is None else _dummy(m), (0,), index_model)
+        check_model_index(m)
     return m
-
-
-def _dummy(m):
-    """Scalar size options within range, to check an index model's compatibility alone."""
-    return (m.option.default, None) if m.option.name == "depth" else (None, m.option.default)
 
 
 class StreamEncoder:
