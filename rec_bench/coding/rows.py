@@ -1,6 +1,6 @@
 """The compiled entry points called from Python: rows of messages in, arrays and bits out.
 
-``encode(...)`` and ``decode(...)`` call a method's entry points (rec_bench.coding.kernels) with
+``run_encode(...)`` and ``run_decode(...)`` call a method's entry points (rec_bench.coding.kernels) with
 arrays of the one type each parameter is compiled for, and turn a kernel's status into the
 exception a user sees: BudgetExceeded, KeyboardInterrupt, or ValueError naming where a code is
 corrupt. :class:`Rows` holds what an encoder returns per row.
