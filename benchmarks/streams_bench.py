@@ -31,8 +31,7 @@ import numpy as np
 import rec_bench as rb
 from rec_bench.coding.kernels import entry
 from rec_bench.coding.setup import setup as vector_setup
-from rec_bench.coding.vector import proposal
-from rec_bench.pairs import resolve
+from rec_bench.pairs import proposal_family, resolve
 from rec_bench.search.workspace import new_workspace
 
 D = 50
@@ -86,7 +85,7 @@ def speed(pool, repeats):
                 np.empty(D), np.empty(D))
 
         rows.append((method, "  compiled encode alone", *_median_us(core_encode, pairs, repeats)))
-        fam, loc, scale = proposal(p, (D,))
+        fam, loc, scale = proposal_family(p, (D,))
         bufs = [(np.frombuffer(b, np.uint8).copy(), np.array([j], np.uint64)) for b, j in codes]
         no_depths = np.zeros(0, np.int64)
 

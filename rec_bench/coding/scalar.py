@@ -124,7 +124,7 @@ def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None,
     s = check_seed(seed)
     fam, loc, scale = proposal_family(p)
     source = BitSource(data)
-    x, source.pos = run_decode(r.method, fam, np.array([loc]), np.array([scale]), np.array([s], np.uint64), 1,
+    x, source.pos = run_decode(r.method, fam, loc, scale, np.array([s], np.uint64), 1,
                                False, np.array([r.width], np.int64), r.code, _NO_DEPTHS, source.buf, 0,
                                source.end)
     source.finish()

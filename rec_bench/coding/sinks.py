@@ -145,7 +145,8 @@ class BitSource:
         nbits = int(nbits)
         if nbits > self.end - self.pos:
             raise ValueError(f"truncated code: {nbits} bits asked for, {self.end - self.pos} left")
-        bits = np.unpackbits(self.buf, count=self.pos + nbits)[self.pos :]
+        first = self.pos >> 3  # only the bytes these bits lie in
+        bits = np.unpackbits(self.buf[first : (self.pos + nbits + 7) >> 3])[self.pos - 8 * first :][:nbits]
         self.pos += nbits
         return np.packbits(bits)
 

@@ -12,12 +12,12 @@ import math
 import numpy as np
 
 from ..methods import method_spec
-from ..pairs import resolve
+from ..pairs import proposal_family, resolve
 from .seeds import check_seed, check_seeds, message_seed, message_seeds
 from .setup import check_model_index, count, resolve_options, setup, step_budget, vector_shape
 from .sinks import BitSource
 from .vector import (VectorCode, check_model, check_size, decode_from, encode_into, model_frame, new_sink,
-                     proposal, read_model_frame)
+                     read_model_frame)
 
 __all__ = ["StreamEncoder", "StreamDecoder"]
 
@@ -132,7 +132,7 @@ class StreamDecoder:
         check_size(self._source, n, d, self.index_model)  # before anything of n d entries is allocated
         st = setup(self.method, self.code, *self._options(depth, bits), shape, self.index_model)
         if n * d == 0:
-            proposal(p, shape)  # checked all the same
+            proposal_family(p, shape)  # checked all the same
             x = np.empty(shape)
         else:
             s = message_seeds(self.seed, self.count, n) if seeds is None else check_seeds(seeds, n)

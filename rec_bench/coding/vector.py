@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..methods import method_spec
-from ..pairs import FAMILIES, resolve
+from ..pairs import proposal_family, resolve
 from .rows import run_decode, run_encode
 from .codes import NAMES, PATH, get_universal, put_universal
 from .index_model import IndexModel
@@ -225,33 +225,6 @@ def check_model(index_model):
 
 # ---- decoding ---------------------------------------------------------------------------------------
 
-def proposal(p, shape):
-    """(family, loc, scale) of the proposal alone, broadcast to ``shape``: all a decoder knows."""
-    for fam, module in enumerate(FAMILIES):
-        if type(p) is module.PROPOSAL:
-            loc, scale = module.proposal_map(p)
-            if loc.shape != shape and loc.ndim:
-                try:
-                    fits = np.broadcast_shapes(loc.shape, shape) == shape
-                except ValueError:
-                    fits = False
-                if not fits:
-                    raise ValueError(f"the proposal's parameters (shape {loc.shape}) do not broadcast to the "
-                                     f"vector's shape {shape}")
-            return fam, _flat(loc, shape), _flat(scale, shape)
-    names = ", ".join(sorted({m.PROPOSAL.__name__ for m in FAMILIES}))
-    raise ValueError(f"unsupported proposal {type(p).__name__}; supported proposals: {names}")
-
-
-def _flat(a, shape):
-    """A fresh, writable, contiguous float64 copy of ``a`` broadcast to ``shape``, raveled."""
-    if a.ndim == 0:
-        return np.full(math.prod(shape), float(a))
-    if a.shape == shape:
-        return np.array(a, np.float64).ravel()
-    return np.array(np.broadcast_to(a, shape), np.float64).ravel()
-
-
 def check_size(source, n, d, index_model, s=None):
     """Refuse n vectors of d coordinates that ``source`` cannot hold, before anything is allocated:
     every coordinate's code has at least one bit (``s.min_bits`` once its setup is known), and a
@@ -266,7 +239,7 @@ def decode_from(source, p, s, seeds, shape, d):
     """Read len(seeds) vectors of d coordinates from ``source`` (together of ``shape``)."""
     n = seeds.size
     check_size(source, n, d, s.index_model, s)
-    fam, loc, scale = proposal(p, shape)
+    fam, loc, scale = proposal_family(p, shape)
     if isinstance(source, BitSource):
         x, source.pos = run_decode(s.method, fam, loc, scale, seeds, d, True, s.width, s.code, _NO_DEPTHS,
                                     source.buf, source.pos, source.end)

@@ -101,6 +101,8 @@ def resolve(q, p, shape=None):
 
 
 def _rows(a, shape, flat):
+    """``a`` broadcast to ``shape`` as a writable C-contiguous float64 array of shape ``flat``
+    (``a`` itself, reshaped, when it already is one)."""
     if a.shape == shape and a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable:
         return a.reshape(flat)
     if a.ndim == 0:
@@ -108,8 +110,9 @@ def _rows(a, shape, flat):
     return np.array(np.broadcast_to(a, shape).reshape(flat), dtype=np.float64, order="C")
 
 
-def proposal_family(p):
-    """(family, loc, scale) of a proposal alone: all a decoder knows.
+def proposal_family(p, shape=()):
+    """(family, loc, scale) of a proposal alone, all a decoder knows: loc and scale of P's affine
+    map broadcast to ``shape`` and flattened (one element for a scalar message).
 
     The first family of each proposal in the registry is a built-in one; the custom families share
     its compiled proposal functions, so a decoder needs nothing of the target.
@@ -117,8 +120,16 @@ def proposal_family(p):
     for i, module in enumerate(FAMILIES):
         if type(p) is module.PROPOSAL:
             loc, scale = module.proposal_map(p)
-            if loc.ndim or scale.ndim:
-                raise ValueError("a decoder takes one proposal with scalar parameters")
-            return i, float(loc), float(scale)
+            for a in (loc, scale):
+                if a.ndim and a.shape != shape:
+                    try:
+                        fits = np.broadcast_shapes(a.shape, shape) == shape
+                    except ValueError:
+                        fits = False
+                    if not fits:
+                        raise ValueError(f"the proposal's parameters (shape {a.shape}) do not broadcast to "
+                                         f"the vector's shape {shape}")
+            n = math.prod(shape)
+            return i, _rows(loc, shape, (n,)), _rows(scale, shape, (n,))
     names = ", ".join(sorted({m.PROPOSAL.__name__ for m in FAMILIES}))
     raise ValueError(f"unsupported proposal {type(p).__name__}; supported proposals: {names}")

@@ -79,8 +79,9 @@ def kernel_params(q, p):
     prm = np.empty(shape + (4,))
     flat = [_flat(a) for a in (*arrays, sigma, log_sigma, one_minus)]
     bad = _rows(*flat, prm.reshape(-1, 4))
-    if bad >= 0:
+    if bad >= 0:  # the rows from ``bad`` on are not filled: never returned
         standardise(q, p)  # raises the message naming what is wrong
+        raise ValueError("the pair's D_inf is infinite")
     return (prm, *proposal_map(p))
 
 
