@@ -215,6 +215,13 @@ def method_spec(name):
     return METHODS[key]
 
 
+def supports(method, family):
+    """True if ``family`` (a pair family of rec_bench.pairs.registry) provides all that ``method``
+    requires."""
+    m = method if isinstance(method, Method) else method_spec(method)
+    return all(hasattr(family, name) for name in m.requires)
+
+
 def check_family(method, family):
     """Refuse a pair family that lacks what ``method`` needs (e.g. GPRS on a user-defined target)."""
     m = method if isinstance(method, Method) else method_spec(method)

@@ -13,21 +13,14 @@ import code_oracles as C
 import rec_bench as rb
 from rec_bench.coding import codes as K
 from rec_bench.coding import sinks as S
-from rec_bench.methods import EXPONENTIAL, METHODS, check_family, default_options
+from rec_bench.methods import EXPONENTIAL, METHODS, default_options, supports
 from rec_bench.pairs import FAMILIES, resolve
 from rec_bench.status import INDEX_ZERO, LONG_PREFIX, OK, TRUNCATED
 
 def _supported(pair):
     """The methods whose requires the family of ``pair`` provides."""
     fam = FAMILIES[resolve(*pair).family]
-    out = []
-    for m in METHODS.values():
-        try:
-            check_family(m, fam)
-        except ValueError:
-            continue
-        out.append(m.name)
-    return out
+    return [m.name for m in METHODS.values() if supports(m, fam)]
 
 
 MODERATE = rb.fixed_kl(2, 16)  # D_inf = 16 bits: about 2^16 steps for an exponential-runtime method

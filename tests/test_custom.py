@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import rec_bench as rb
-from rec_bench.methods import EXPONENTIAL, METHODS, check_family, default_options
+from rec_bench.methods import EXPONENTIAL, METHODS, default_options, supports
 from rec_bench.pairs import FAMILIES, resolve
 from rec_bench.pairs import examples as ex
 from rec_bench.study import check_spec
@@ -61,15 +61,7 @@ def test_analysis_of_a_skew_normal_agrees_with_scipy(q):
 def _exact_for_custom():
     """The registry's exact methods that code a Custom target (those that require nothing of it)."""
     family = FAMILIES[resolve(LOW, P).family]
-    out = []
-    for m in METHODS.values():
-        try:
-            check_family(m, family)
-        except ValueError:
-            continue
-        if m.exact:
-            out.append(m.name)
-    return out
+    return [m.name for m in METHODS.values() if m.exact and supports(m, family)]
 
 
 @pytest.mark.parametrize("method", _exact_for_custom())

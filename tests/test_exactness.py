@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 import rec_bench as rb
-from rec_bench.methods import EXPONENTIAL, METHODS, check_family
+from rec_bench.methods import EXPONENTIAL, METHODS, supports
 from rec_bench.pairs import FAMILIES, resolve
 
 N = 20_000
@@ -29,15 +29,8 @@ def exact_methods(pair, exponential=True):
     """The registry's exact methods that code ``pair``'s family (without the exponential-runtime ones
     if ``exponential`` is false)."""
     family = FAMILIES[resolve(*pair).family]
-    out = []
-    for m in METHODS.values():
-        try:
-            check_family(m, family)
-        except ValueError:
-            continue
-        if m.exact and (exponential or m.runtime != EXPONENTIAL):
-            out.append(m.name)
-    return out
+    return [m.name for m in METHODS.values() if m.exact and supports(m, family) and
+            (exponential or m.runtime != EXPONENTIAL)]
 
 
 def ks_pvalue(method, q, p, seeds, **opts):
