@@ -225,10 +225,10 @@ def supports(method, family):
 def check_family(method, family):
     """Refuse a pair family that lacks what ``method`` needs (e.g. GPRS on a user-defined target)."""
     m = method if isinstance(method, Method) else method_spec(method)
-    missing = [name for name in m.requires if not hasattr(family, name)]
-    if missing:
+    if not supports(m, family):
         from .pairs.registry import name
 
+        missing = [f for f in m.requires if not hasattr(family, f)]
         raise ValueError(f"{m.name} needs the level-set masses of the density ratio ({', '.join(missing)}), "
                          f"which the pair family {name(family)} does not provide")
 
