@@ -244,10 +244,10 @@ def test_steps_do_not_grow_with_dinf(method):
 
 def test_code_length_on_the_channel_is_within_the_bound():
     """At I = 8 bits the mean code is within KL + 2 log2(KL + 1) + 2 bits."""
-    q, p = rb.gaussian_channel(8, 5000, seed=9)
-    kl = float(np.mean(rb.kl(q, p))) / math.log(2)
+    q, p = rb.gaussian_channel(8, N, seed=9)
+    kl = float(np.mean(rb.kl(q, p)))  # bits
     for method in METHODS:
-        nbits = samples(method, q, p, np.arange(5000)).nbits.mean()
+        nbits = samples(method, q, p, np.arange(N)).nbits.mean()
         assert kl < nbits < kl + 2 * math.log2(kl + 1) + 2
 
 
