@@ -33,6 +33,8 @@ LOW = {
     "laplace": (rb.Laplace(1.2, 0.35), rb.Laplace(0.0, 1.0)),
     "triangular": (rb.Triangular(0.2, 0.45, 0.6), rb.Uniform(0.0, 1.0)),
     "triangular-edge": (rb.Triangular(0.0, 0.0, 0.3), rb.Uniform(0.0, 1.0)),
+    # equal scales: r is flat (at e^D_inf) on [mu, inf), so level sets reach to infinity
+    "laplace-equal-scale": (rb.Laplace(5.0, 1.0), rb.Laplace(0.0, 1.0)),
 }
 HIGH = {
     "normal-40-bits": rb.fixed_kl(2, 40),
@@ -176,6 +178,16 @@ def test_residual_masses_match_quadrature(name):
             tol = 1e-9 + 8 * 2.2e-16 * max(abs(u), abs(v), 1.0) / (v - u)
             assert direct == pytest.approx(ref, abs=tol)
             assert routed == pytest.approx(ref, abs=tol)
+
+
+def test_the_residual_of_an_unbounded_interval_where_r_is_flat():
+    """Laplace with equal scales: r = e^D_inf on [mu, inf); the level set and the interval are
+    unbounded, and the residual is (e^D_inf - h) P([u, inf)) exactly."""
+    fam, prm = row(*LOW["laplace-equal-scale"])
+    for delta in (1e-9, 1e-3, 0.5, 3.0):
+        for u in (5.0, 6.5, 30.0):
+            exact = prm[0] - delta + math.log(math.expm1(delta)) - u - math.log(2)
+            assert laplace.grc_log_residual(prm, delta, u, math.inf) == pytest.approx(exact, abs=1e-12)
 
 
 def test_the_residual_outside_the_level_set_is_zero():

@@ -268,7 +268,8 @@ def grc_log_residual(prm, delta, u, v):
     # right of mu: excess delta - km (z - mu), density e^-z / 2, largest at the piece's left end
     lo, hi = max(u, mu), v
     if hi > lo:
-        total = _logaddexp(total, _grc_piece(delta - km * (hi - mu), km, lo, hi, -1.0, lo) - lo - LOG2)
+        e0 = delta - km * (hi - mu) if km > 0.0 else delta  # km = 0: r is flat right of mu, hi may be inf
+        total = _logaddexp(total, _grc_piece(e0, km, lo, hi, -1.0, lo) - lo - LOG2)
     # between 0 and mu: excess delta - kp (mu - z), increasing; density e^-z / 2
     lo, hi = max(u, 0.0), min(v, mu)
     if hi > lo:
