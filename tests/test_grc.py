@@ -197,6 +197,92 @@ def test_the_residual_outside_the_level_set_is_zero():
     assert laplace.grc_log_residual(prm, 0.5, lo - 2.0, lo - 0.1) == -math.inf
 
 
+# ---- a plain search as the oracle -----------------------------------------------------------------
+
+
+def plain_grc(q, p, seed, rule, max_steps=10_000):
+    """GRC written out with scipy's distributions and plain floats, in P's standard coordinates, with
+    the kernel's uniforms (rec_bench.randomness) but none of its arithmetic: masses as differences of
+    CDFs, the level set by root finding on log r. Returns (steps, path bits, sample)."""
+    from scipy import optimize
+    from rec_bench import randomness as rnd
+
+    fam, prm = row(q, p)
+    if fam == 0:
+        c = prm[1]
+        s2 = 1 / (1 + 2 * c)
+        P, Q, mode, span = stats.norm(), stats.norm(prm[2] * 2 * c * s2, math.sqrt(s2)), prm[2], (-60, 60)
+    elif fam == 1:
+        P, Q, mode, span = stats.laplace(), stats.laplace(prm[1], prm[2]), prm[1], (-200, 200)
+    else:
+        a, m, b = prm[1], prm[2], prm[3]
+        P, Q, mode, span = stats.uniform(), stats.triang((m - a) / (b - a), a, b - a), m, (a, b)
+
+    def log_r(z):
+        return Q.logpdf(z) - P.logpdf(z)
+
+    def level_set(ll):
+        """[lo, hi] = {log r >= ll}: root finding on each side of the mode (the span's end if r stays
+        above the level there)."""
+        def f(z):
+            return log_r(z) - ll
+
+        ends = []
+        for far in span:
+            if far == mode or not f(mode) > 0:
+                ends.append(mode)
+            elif f(far) >= 0:
+                ends.append(far)
+            else:
+                ends.append(optimize.brentq(f, min(far, mode), max(far, mode), xtol=1e-15, rtol=1e-15))
+        return ends
+
+    a, b = P.support()
+    level, Z = 0.0, 1.0
+    # keys stay uint64: Numba hands a uint64 back to Python as an int, typed int64 on the next call
+    key = np.uint64(rnd.root_key(np.uint64(seed)))
+    path = []
+    for step in range(1, max_steps + 1):
+        u = rnd.uniform(key, rnd.LOCATION)
+        fa, fb = P.cdf(a), P.cdf(b)
+        x = min(max(P.ppf(fa + u * (fb - fa)), a), b)
+        excess = math.exp(log_r(x)) - level
+        if rnd.uniform(key, rnd.ACCEPT) < max(excess, 0.0) * (fb - fa) / Z:
+            return step, path, x
+        level += Z / (fb - fa)
+        split = x if rule == tree.SPLIT_AT_SAMPLE else P.ppf(0.5 * (fa + fb))
+        lo, hi = level_set(math.log(level))
+
+        def mass(u_, v_):
+            u_, v_ = max(u_, lo), min(v_, hi)
+            return (Q.cdf(v_) - Q.cdf(u_)) - level * (P.cdf(v_) - P.cdf(u_)) if v_ > u_ else 0.0
+
+        m0, m1 = mass(a, split), mass(split, b)
+        bit = 1 if rnd.uniform(key, rnd.CHOICE) < m1 / (m0 + m1) else 0
+        Z = m1 if bit else m0
+        a, b = (split, b) if bit else (a, split)
+        path.append(bit)
+        key = np.uint64(rnd.child_key(key, bit))
+    raise AssertionError("no acceptance")
+
+
+@pytest.mark.parametrize("name", ["normal", "laplace", "triangular"])
+@pytest.mark.parametrize("method", METHODS)
+def test_the_kernel_takes_the_plain_searchs_decisions(method, name):
+    """Same uniforms, independent arithmetic: the same steps, the same path and the same sample (to
+    rounding) on every seed, so every accept and child decision of the kernel is the plain one."""
+    q, p = LOW[name]
+    fam, prm = row(q, p)
+    rule = tree.SPLIT_AT_SAMPLE if method == "grcs" else tree.SPLIT_AT_MEDIAN
+    ws = new_workspace(64)
+    for seed in range(150):
+        status, steps, z, depth, ws = grc.grc_search(fam, prm, np.uint64(seed), rule, 10**6, ws)
+        plain_steps, plain_path, plain_z = plain_grc(q, p, seed, rule)
+        assert status == OK and steps == plain_steps, seed
+        assert list(path_of(ws, depth)) == plain_path, seed
+        assert z == pytest.approx(plain_z, rel=1e-9, abs=1e-12), seed
+
+
 # ---- exactness ------------------------------------------------------------------------------------
 
 
