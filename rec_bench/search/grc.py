@@ -174,7 +174,8 @@ def grc_search(fam, prm, seed, rule, max_steps, ws):
         if m1 == NINF:
             if not m0 > NINF:
                 # no residual is left after rounding (the rejection had probability 0 to within
-                # it): the step's sample stands; never seen in the tests, at D_inf up to 100 bits
+                # it): the step's sample stands; not met in the tests, nor in runs at D_inf up to
+                # 300 bits
                 return OK, step, z, depth, ws
             bit = 0
         elif m0 == NINF:
