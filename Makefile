@@ -64,12 +64,13 @@ study-bias:
 
 # speed benchmark (issue 5): prints a table, writes results/bench.parquet and figures/bench.png;
 # then vectors and streams (issue 9): us per 50-coordinate vector, bits per coordinate above the KL;
-# then GPRS against AD* and AS* (issue 11)
+# then GPRS against AD* and AS* (issue 11); then greedy rejection coding against GPRS and A* coding (issue 17)
 .PHONY: bench
 bench:
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/streams_bench.py
 	$(PY) benchmarks/gprs_bench.py
+	$(PY) benchmarks/grc_bench.py
 	$(PY) benchmarks/compile_bench.py
 
 # ---- MNIST and the VAE codec (issue 10; docs/compression.md) ----

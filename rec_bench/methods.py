@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from .pairs.kernels import GPRS_FUNCTIONS
-from .search import gprs, lists, tree
+from .pairs.kernels import GPRS_FUNCTIONS, GRC_FUNCTIONS
+from .search import gprs, grc, lists, tree
 
 # runtime classes: how the number of steps grows
 LINEAR = "linear in D_inf"
@@ -198,6 +198,27 @@ _REGISTRY = (
         decoder=gprs.gprs_dyadic_decoder,
         index="heap", label="dyadic GPRS", color="#882255", marker="*",
         requires=GPRS_FUNCTIONS,
+    ),
+    Method(
+        name="grcs", exact=True, runtime=KL_LINEAR,
+        summary="greedy rejection coding on the tree split at each rejected sample: greedy rejection "
+                "sampling of what is left of the target, the child chosen in proportion to its residual",
+        reference="Flamich, Markou and Hernandez-Lobato 2023",
+        runner=grc.grc_runner(grc.SPLIT_AT_SAMPLE),
+        decoder=grc.grc_decoder(grc.SPLIT_AT_SAMPLE),
+        index="heap", label="GRCS", color="#117733", marker="p",
+        split=tree.SPLIT_AT_SAMPLE,
+        requires=GRC_FUNCTIONS,
+    ),
+    Method(
+        name="grcd", exact=True, runtime=KL_LINEAR,
+        summary="greedy rejection coding on the dyadic tree (regions halved at P's median)",
+        reference="Flamich, Markou and Hernandez-Lobato 2023",
+        runner=grc.grc_runner(grc.SPLIT_AT_MEDIAN),
+        decoder=grc.grc_decoder(grc.SPLIT_AT_MEDIAN),
+        index="heap", label="GRCD", color="#332288", marker="d",
+        split=tree.SPLIT_AT_MEDIAN,
+        requires=GRC_FUNCTIONS,
     ),
 )
 

@@ -57,7 +57,8 @@ _UNIT = 2.0**-53
 # stream numbers
 GUMBEL = 0  # the Exp(1) variable behind a node's or candidate's Gumbel
 LOCATION = 1  # the uniform behind the node's or candidate's sample from P
-ACCEPT = 2  # rejection sampling's acceptance uniform
+ACCEPT = 2  # the acceptance uniform of rejection sampling and of greedy rejection coding
+CHOICE = 3  # greedy rejection coding: the uniform that picks the child
 
 
 @njit(cache=True, inline="always")

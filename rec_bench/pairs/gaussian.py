@@ -289,3 +289,54 @@ def gprs_kink(prm):
 def example():
     """A representative pair of the family (D_inf about 1.5 bits), for the contract tests."""
     return Normal(0.8, 0.45), Normal(0.2, 1.3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy rejection coding (rec_bench.search.grc): Q's tails, and the residual mass of an interval.
+#
+# GRC needs, for a level h = exp(D_inf - delta) and an interval I of the level set, the residual
+# integral_I (r - h)_+ dP = Q(I) - h P(I). The search forms it from P's and Q's log-tails at the
+# interval's ends; where the two terms agree to more than about ten bits it calls
+# ``grc_log_residual``, which integrates h * expm1(log r - log h) over I instead (no cancellation).
+# ---------------------------------------------------------------------------------------------
+
+GRC_RTOL = 1e-12
+
+
+@njit(cache=True, inline="always")
+def grc_q_logcdf(prm, z):
+    """log Q((-inf, z]) in the proposal's standard coordinates."""
+    c = prm[1]
+    s2 = 1.0 / (1.0 + 2.0 * c)
+    return log_ndtr((z - prm[2] * (2.0 * c) * s2) / math.sqrt(s2))
+
+
+@njit(cache=True, inline="always")
+def grc_q_logsf(prm, z):
+    """log Q([z, inf)) in the proposal's standard coordinates."""
+    c = prm[1]
+    s2 = 1.0 / (1.0 + 2.0 * c)
+    return log_ndtr((prm[2] * (2.0 * c) * s2 - z) / math.sqrt(s2))
+
+
+@njit(cache=True)
+def grc_log_residual(prm, delta, u, v):
+    """log integral_u^v (r - h)_+ dP at h = exp(D_inf - delta), as h * integral expm1(log r - log h) dP.
+
+    With w = z - z*, the excess log-ratio on the level set [-rho, rho] is delta - c w^2, written
+    about the interval's right end for the quadrature (rec_bench._quadrature).
+    """
+    c = prm[1]
+    if c == 0.0:  # Q = P: r = 1 everywhere
+        return _log1mexp(-delta) + log_std_normal_mass(u, v)
+    rho = math.sqrt(delta / c)
+    zs = prm[2]
+    w0 = max(u - zs, -rho)
+    w1 = min(v - zs, rho)
+    if not w1 > w0:
+        return -math.inf
+    e0 = max(c * (rho - w1) * (rho + w1), 0.0)
+    uref = min(max(-zs, w0), w1)  # where P's density is largest on the interval
+    li = log_expm1_exp_integral(e0, c * (w0 + w1), c, w0, w1, -(zs + uref), -0.5, uref, GRC_RTOL)
+    x = zs + uref
+    return prm[0] - delta - 0.5 * x * x - LOG_SQRT_2PI + li

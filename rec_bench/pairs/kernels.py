@@ -87,6 +87,41 @@ gprs_log_stretch = _gprs("gprs_log_stretch", 2)  # log sigma in closed form, or 
 gprs_kink = _gprs("gprs_kink", 1)  # the gap at which the excess is not smooth (-1: none)
 
 
+# Greedy rejection coding (rec_bench.search.grc) needs the ratio's level set at a gap, Q's tails and
+# the residual mass of an interval of the level set; families without them get NaN stand-ins and
+# are refused before a search starts, as for GPRS.
+GRC_FUNCTIONS = ("gprs_level_set", "grc_q_logcdf", "grc_q_logsf", "grc_log_residual")
+
+
+@njit(inline="always")
+def _no_level_set(prm, delta):
+    return math.nan, math.nan
+
+
+@njit(inline="always")
+def _no_point(prm, z):
+    return math.nan
+
+
+@njit(inline="always")
+def _no_residual(prm, delta, u, v):
+    return math.nan
+
+
+_NO_GRC = {"gprs_level_set": _no_level_set, "grc_q_logcdf": _no_point, "grc_q_logsf": _no_point,
+           "grc_log_residual": _no_residual}
+
+
+def _grc(name, nargs):
+    return chain([getattr(f, name, _NO_GRC[name]) for f in FAMILIES], nargs, name)
+
+
+level_set = _grc("gprs_level_set", 2)  # (z_lo, z_hi) of {log r >= D_inf - delta}
+q_logcdf = _grc("grc_q_logcdf", 2)  # log Q((-inf, z]) in P's standard coordinates
+q_logsf = _grc("grc_q_logsf", 2)  # log Q([z, inf))
+grc_log_residual = _grc("grc_log_residual", 4)  # log integral_u^v (r - h)_+ dP, h = exp(D_inf - delta)
+
+
 # How far from P's median (in log-probability) a point must lie for its far-side tail to be unused.
 FAR_SIDE = 0.5
 

@@ -219,3 +219,63 @@ def gprs_kink(prm):
 def example():
     """A representative pair of the family (D_inf about 3.2 bits), for the contract tests."""
     return Laplace(1.2, 0.35), Laplace(0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy rejection coding (rec_bench.search.grc): Q's tails, and the residual mass of an interval
+# (see rec_bench.pairs.gaussian). The residual is integrated piece by piece, as the excess above.
+# ---------------------------------------------------------------------------------------------
+
+GRC_RTOL = 1e-12
+
+
+@njit(cache=True, inline="always")
+def grc_q_logcdf(prm, z):
+    """log Q((-inf, z]) in the proposal's standard coordinates."""
+    return logcdf((z - prm[1]) / prm[2])
+
+
+@njit(cache=True, inline="always")
+def grc_q_logsf(prm, z):
+    """log Q([z, inf)) in the proposal's standard coordinates."""
+    return logcdf((prm[1] - z) / prm[2])
+
+
+@njit(cache=True, inline="always")
+def _grc_piece(e0, k, lo, hi, lam, uref):
+    """log integral_lo^hi expm1(e0 + k (hi - z)) exp(lam (z - uref)) dz (k = 0: a constant excess)."""
+    if k == 0.0:
+        if e0 <= 0.0:
+            return -math.inf
+        # integral of exp(lam (z - uref)) with |lam| = 1 and uref the end where it is 1
+        return math.log(math.expm1(e0)) + log1mexp(-(hi - lo))
+    return log_expm1_exp_integral(max(e0, 0.0), k, 0.0, lo, hi, lam, 0.0, uref, GRC_RTOL)
+
+
+@njit(cache=True)
+def grc_log_residual(prm, delta, u, v):
+    """log integral_u^v (r - h)_+ dP at h = exp(D_inf - delta), as h * integral expm1(log r - log h) dP
+    over the pieces right of mu, between 0 and mu, and left of 0 (mu >= 0; reflected otherwise)."""
+    if prm[1] < 0.0:
+        u, v = -v, -u
+    mu, b, km, kp = _gprs_shape(prm)
+    zlo, zhi = _gprs_ends(mu, km, kp, delta)
+    u = max(u, zlo)
+    v = min(v, zhi)
+    if not v > u:
+        return -math.inf
+    total = -math.inf
+    # right of mu: excess delta - km (z - mu), density e^-z / 2, largest at the piece's left end
+    lo, hi = max(u, mu), v
+    if hi > lo:
+        e0 = delta - km * (hi - mu) if km > 0.0 else delta  # km = 0: r is flat right of mu, hi may be inf
+        total = _logaddexp(total, _grc_piece(e0, km, lo, hi, -1.0, lo) - lo - LOG2)
+    # between 0 and mu: excess delta - kp (mu - z), increasing; density e^-z / 2
+    lo, hi = max(u, 0.0), min(v, mu)
+    if hi > lo:
+        total = _logaddexp(total, _grc_piece(delta - kp * (mu - hi), -kp, lo, hi, -1.0, lo) - lo - LOG2)
+    # left of 0: excess delta - kp mu + km z, increasing; density e^z / 2, largest at the right end
+    lo, hi = u, min(v, 0.0)
+    if hi > lo:
+        total = _logaddexp(total, _grc_piece(delta - kp * mu + km * hi, -km, lo, hi, 1.0, hi) + hi - LOG2)
+    return prm[0] - delta + total

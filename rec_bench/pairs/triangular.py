@@ -149,3 +149,57 @@ def gprs_kink(prm):
 def example():
     """A representative pair of the family (D_inf about 3 bits), for the contract tests."""
     return Triangular(0.2, 0.45, 0.6), Uniform(0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy rejection coding (rec_bench.search.grc): Q's tails, and the residual mass of an interval.
+# r is linear on each side of the mode, so the residual integral_I (r - h)_+ dz has a closed form
+# without cancellation: on [u, v] inside [z_lo, c] it is H (v - u) ((u - z_lo) + (v - z_lo)) /
+# (2 (c - a)), H = e^D_inf, and symmetrically right of c.
+# ---------------------------------------------------------------------------------------------
+
+from .._math import logaddexp as _logaddexp  # noqa: E402
+
+
+@njit(cache=True, inline="always")
+def grc_q_logcdf(prm, z):
+    """log Q((-inf, z]) in the proposal's standard coordinates."""
+    a, c, b = prm[1], prm[2], prm[3]
+    if z <= a:
+        return -math.inf
+    if z >= b:
+        return 0.0
+    if z <= c:
+        return 2.0 * math.log(z - a) - math.log(b - a) - math.log(c - a)
+    return math.log1p(-((b - z) / (b - a)) * ((b - z) / (b - c)))
+
+
+@njit(cache=True, inline="always")
+def grc_q_logsf(prm, z):
+    """log Q([z, inf)) in the proposal's standard coordinates."""
+    a, c, b = prm[1], prm[2], prm[3]
+    if z >= b:
+        return -math.inf
+    if z <= a:
+        return 0.0
+    if z >= c:
+        return 2.0 * math.log(b - z) - math.log(b - a) - math.log(b - c)
+    return math.log1p(-((z - a) / (b - a)) * ((z - a) / (c - a)))
+
+
+@njit(cache=True)
+def grc_log_residual(prm, delta, u, v):
+    """log integral_u^v (r - h)_+ dz at h = exp(D_inf - delta), in closed form."""
+    a, c, b = prm[1], prm[2], prm[3]
+    vl = math.exp(-delta)
+    zlo = a + (c - a) * vl
+    zhi = b - (b - c) * vl
+    total = -math.inf
+    lo, hi = max(u, zlo), min(v, c)
+    if hi > lo and c > a:
+        total = prm[0] + math.log(hi - lo) + math.log((lo - zlo) + (hi - zlo)) - LOG2 - math.log(c - a)
+    lo, hi = max(u, c), min(v, zhi)
+    if hi > lo and b > c:
+        right = prm[0] + math.log(hi - lo) + math.log((zhi - lo) + (zhi - hi)) - LOG2 - math.log(b - c)
+        total = _logaddexp(total, right)
+    return total
