@@ -607,11 +607,13 @@ def compress_with_stats(images, model, method="ad*", seed=0, **options):
     method, code, depth = _options(method, options)
     if method == "bb-ans":
         data, st = _compress_bb(x, model, depth, seed)
+    else:
+        data, st = _compress_rec(x, model, method, code, depth, seed, options)
+    if len(data) > 784 * len(x):  # the whole file stored raw is smaller (no per-image flags)
         raw = _stored_bytes(x, model)
         if len(raw) < len(data):
             return raw, _stored_stats(x, raw, st.seconds)
-        return data, st
-    return _compress_rec(x, model, method, code, depth, seed, options)
+    return data, st
 
 
 def _compress_rec(x, model, method, code, depth, seed, options):
