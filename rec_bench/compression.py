@@ -1148,9 +1148,12 @@ def cli_compress(a):
             opts["candidates"] = a.candidates
     data, st = compress_with_stats(x, a.model, a.method, a.seed, **opts)
     _write(out, data)
+    initial = f", initial bits {st.initial_bits:.0f}" if st.initial_bits else ""
+    stored = f"; {int(st.stored.sum())} stored raw" if st.stored is not None and st.stored.any() else ""
     print(f"{len(x)} images -> {a.output}: {len(data)} bytes, {st.total_bits / st.images:.1f} bits per image "
           f"({st.total_bits / (st.images * 784):.4f} bits per pixel; latent {st.latent_bits:.0f}, pixels "
-          f"{st.pixel_bits:.0f}, header {st.header_bits:.0f}, flush {st.flush_bits:.0f} bits)")
+          f"{st.pixel_bits:.0f}, header {st.header_bits:.0f}, flush {st.flush_bits:.0f}{initial} bits"
+          f"{stored})")
     return 0
 
 
