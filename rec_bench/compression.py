@@ -1147,6 +1147,7 @@ def cli_compress(a):
         if a.candidates != 1:
             opts["candidates"] = a.candidates
     data, st = compress_with_stats(x, a.model, a.method, a.seed, **opts)
+    _check_interrupt()
     _write(out, data)
     initial = f", initial bits {st.initial_bits:.0f}" if st.initial_bits else ""
     stored = f"; {int(st.stored.sum())} stored raw" if st.stored is not None and st.stored.any() else ""
@@ -1164,6 +1165,7 @@ def cli_decompress(a):
         raise ValueError(f"{p} is a directory, not a compressed file")
     data = p.read_bytes()
     images = decompress(data, a.model)
+    _check_interrupt()
     paths = write_images(images, a.output)
     print(f"{a.file} -> {len(images)} images in {a.output if len(paths) != 1 else paths[0]}")
     return 0
@@ -1212,33 +1214,63 @@ def _interrupted(e):
     return False
 
 
+_SIGINT = {"seen": False}  # set by the commands' Ctrl-C handler, even where the exception gets lost
+
+
+def _check_interrupt():
+    """Raise KeyboardInterrupt if a Ctrl-C came during the command, also one whose exception was
+    swallowed on the way (one raised in a garbage-collector callback, such as JAX's, is only printed
+    as "ignored"): called before an output file is written."""
+    if _SIGINT["seen"]:
+        raise KeyboardInterrupt
+
+
 def _guard(fn):
     def run(a):
         import signal
         import sys
+        import threading
 
         def fail(message, status):
             print(f"error: {message}", file=sys.stderr)
             return status
 
+        def on_sigint(signum, frame):
+            _SIGINT["seen"] = True
+            raise KeyboardInterrupt
+
+        def unraisable(u, default=sys.unraisablehook):
+            if not issubclass(u.exc_type, KeyboardInterrupt):  # an interrupt lost in a callback: noted above
+                default(u)
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_sigint) if main else None
+        hook, sys.unraisablehook = sys.unraisablehook, unraisable
+        _SIGINT["seen"] = False
         try:
-            return fn(a)
+            status = fn(a)
+            if not _SIGINT["seen"]:
+                return status
         except KeyboardInterrupt:
             pass
         except (ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as e:
-            if not _interrupted(e):
+            if not (_interrupted(e) or _SIGINT["seen"]):
                 return fail(e, 2)
         except OSError as e:
-            if not _interrupted(e):
+            if not (_interrupted(e) or _SIGINT["seen"]):
                 where = f" {e.filename}" if getattr(e, "filename", None) else ""
                 return fail(f"cannot read or write{where}: {e.strerror or e}", 1)
         except MemoryError:
-            return fail("out of memory", 1)
+            if not _SIGINT["seen"]:
+                return fail("out of memory", 1)
         except Exception as e:
-            if not _interrupted(e):
+            if not _interrupted(e) and not _SIGINT["seen"]:
                 raise
-        # Ctrl-C, wherever it landed: one line, status 130; later signals are ignored while we exit
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        finally:
+            sys.unraisablehook = hook
+            if main:
+                signal.signal(signal.SIGINT, previous)
+        # Ctrl-C, wherever it landed: one line, status 130
         return fail("interrupted", 130)
 
     return run
