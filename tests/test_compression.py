@@ -477,6 +477,8 @@ def test_sender_searches_round_trip_and_shrink_the_file(kind, method, opts, vae,
         sizes[refine, k] = st.total_bits / len(X)
     # refinement gains ~30 bits an image on these digits, candidates another few after refinement
     assert sizes[30, 1] < sizes[0, 1] - 10 and sizes[30, 8] < sizes[30, 1] and sizes[0, 5] < sizes[0, 1]
+    one = Z.compress(X[5], m, method, seed=11, refine=30, candidates=8, **opts)  # one image per file
+    assert np.array_equal(Z.decompress(one), X[5:6]) and Z.header_info(one)["candidates"] == 8
 
 
 def test_refined_file_is_near_its_posteriors_elbo(isokl):
