@@ -308,6 +308,12 @@ def run(a, log=print):
     plan = [(c, "set") for c in configs] + [(c, "single") for c in configs if not c[3].get("refine")
                                             and c[3].get("candidates", 1) == 1]
     plan += [(c, "single") for c in configs if c[3].get("refine") or c[3].get("candidates", 1) > 1]
+    if a.only:  # a helper run: only these measurements, into the shared checkpoint, no outputs
+        import re
+
+        plan = [(c, scope) for c, scope in plan if re.search(a.only, f"{c[0]} | {scope}")]
+        if a.reverse:
+            plan = plan[::-1]
     for (label, k, method, opts), scope in plan:
         if scope == "single" and not a.single:
             continue
@@ -359,6 +365,9 @@ def run(a, log=print):
             f"{row['header_bits']:.1f}, flush {row['flush_bits']:.1f}{initial}); compress "
             f"{row['compress_s']:.1f} s")
 
+    if a.only:
+        log(f"done: the measurements matching {a.only!r} are in {a.partial}")
+        return None
     log("baselines:")
     got = ck.get("baselines")
     if got is None:
@@ -539,6 +548,10 @@ def main(argv=None):
     ap.add_argument("--partial", default=str(ROOT / "results" / "compression.partial"),
                     help="directory of finished measurements, for resuming")
     ap.add_argument("--fresh", action="store_true", help="forget finished measurements and start over")
+    ap.add_argument("--only", metavar="REGEX",
+                    help="only the measurements whose 'configuration | scope' matches (a second process "
+                         "sharing the checkpoint); writes no outputs")
+    ap.add_argument("--reverse", action="store_true", help="with --only: in reverse order")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "results" / "compression.parquet"))
     ap.add_argument("--table", default=str(ROOT / "results" / "compression_table.md"))
