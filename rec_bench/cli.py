@@ -328,6 +328,7 @@ def _main(argv):
         _error(e)
         return 2
     except KeyboardInterrupt:
+        _error("interrupted")
         return 130
     except Exception as e:
         from .results import ResultsError

@@ -315,10 +315,17 @@ class AnsSink(_CoderSink):
             import constriction
 
             coder = constriction.stream.stack.AnsCoder()
-            for symbols, model, params in reversed(self._ops):
-                coder.encode_reverse(symbols, model, *params)
+            self.push_onto(coder)
             self._words = coder.get_compressed()
         return self._words
+
+    def push_onto(self, coder):
+        """Push what was put onto ``coder`` (a constriction AnsCoder that may hold data already), in
+        reverse, so that popping from it gives these symbols in the order they were put, before
+        whatever the coder held. Leaves this sink as it was (it may be pushed again)."""
+        for symbols, model, params in reversed(self._ops):
+            coder.encode_reverse(symbols, model, *params)
+        return coder
 
 
 class AnsSource(_CoderSource):

@@ -85,3 +85,42 @@ def beta_binomial_table(alpha, beta, out):
         for k in range(N_VALUES):
             out[p, k] *= inv
     return out
+
+
+@njit(cache=True)
+def vae_posterior(out, d, s_min, s_max):
+    """The VAE's posterior (mu, s), each (n, d), from its encoder output (n, 2d), one element at a
+    time (the same result whatever the batch): s = s_min + (s_max - s_min) / (1 + exp(-raw))."""
+    n = out.shape[0]
+    mu = np.empty((n, d))
+    s = np.empty((n, d))
+    for r in range(n):
+        for j in range(d):
+            mu[r, j] = out[r, j]
+            s[r, j] = s_min + (s_max - s_min) / (1.0 + math.exp(-out[r, d + j]))
+    return mu, s
+
+
+@njit(cache=True)
+def isokl_posterior(out, kappa, delta):
+    """The IsoKL VAE's posterior (mu, s), each (n, d), from its encoder output (n, d), one element at
+    a time: mu = sqrt(2 kappa) (1 - delta) tanh(raw), and s solves s^2 - ln s^2 = 2 kappa + 1 - mu^2
+    by Newton's method on u = ln s^2 from u = -c (as ``model.isokl_scale``, element by element)."""
+    n, d = out.shape
+    mu = np.empty((n, d))
+    s = np.empty((n, d))
+    bound = math.sqrt(2.0 * kappa) * (1.0 - delta)
+    for r in range(n):
+        for j in range(d):
+            m = bound * math.tanh(out[r, j])
+            c = 2.0 * kappa + 1.0 - m * m
+            u = -c
+            for _ in range(60):
+                e = math.exp(u)
+                u_new = u - (e - u - c) / (e - 1.0)
+                if u_new == u:
+                    break
+                u = min(u_new, 0.0)
+            mu[r, j] = m
+            s[r, j] = math.exp(0.5 * u)
+    return mu, s
