@@ -13,8 +13,10 @@ parameters, and all share the family, so a block never mixes proposals.
 
 :func:`encode_blocks` / :func:`decode_blocks` take any sink or source of rec_bench.coding.sinks
 (a BitSink writes the codes in place from compiled code; through an entropy coder, fixed-length
-indices go as raw bits, universal codes as rec_bench.coding.codes.put_universal sends them). The
+indices go as raw bits, universal codes likewise after their total length, below). The
 searches run in parallel over blocks (Numba threads); results do not depend on the threads.
+Through an entropy coder, universal codes are preceded by their total length (Elias delta of
+total + 1, sent as put_universal sends it), so that a decoder reads them as one run of raw bits.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ..methods import Method, is_integer, method_spec
 from ..pairs import proposal_family, resolve
 from ..search import blocks as kernels
 from ..status import INDEX_TOO_LARGE, INTERRUPTED, OK, TRUNCATED
-from .codes import (FIXED, MAX_LIST_BITS, code_length, ensure, get_uint, get_universal, put_uint,
+from .codes import (ELIAS_DELTA, FIXED, MAX_LIST_BITS, code_length, ensure, get_uint, get_universal, put_uint,
                     put_universal, read_int, write_int)
 from .seeds import check_seed, check_seeds
 from .setup import ERRORS, BudgetExceeded, check_budget, check_family, resolve_options, step_budget
@@ -215,7 +217,9 @@ def search_blocks(s, pair, seeds, budget, *, threads=None):
         if threads is not None:
             numba.set_num_threads(int(threads))
         try:
-            per = max(1, int(min(budget, int(cand.max())) * s.block))
+            dinf = np.add.reduceat(prm[:, 0], starts) if prm.shape[0] else np.zeros(1)
+            expect = min(float(budget), float(cand.max()), math.exp(min(float(dinf.max()), 60.0)) + 1.0)
+            per = max(1, int(expect * s.block))
             step = max(1, CALL_WORK // per)
             for lo in range(0, m, step):
                 hi = min(m, lo + step)
@@ -332,13 +336,11 @@ def _put(sink, index, fixed, width, code):
     if isinstance(sink, BitSink):
         sink.buf, sink.pos = _write(index, fixed, width, code, sink.buf, sink.pos)
         return
-    if fixed:
-        tmp = np.zeros(16, np.uint8)
-        tmp, nbits = _write(index, True, width, code, tmp, 0)
-        sink.put_bits(tmp[: (nbits + 7) >> 3], nbits)
-        return
-    for v in index.tolist():
-        put_universal(sink, int(v), code)
+    tmp = np.zeros(16, np.uint8)
+    tmp, nbits = _write(index, fixed, width, code, tmp, 0)
+    if not fixed:  # universal codes: their total length first (Elias delta of nbits + 1)
+        put_universal(sink, nbits + 1, ELIAS_DELTA)
+    sink.put_bits(tmp[: (nbits + 7) >> 3], nbits)
 
 
 def decode_blocks(source, p, n, method, seeds, *, shape, block, bits=None, code=None):
@@ -363,16 +365,19 @@ def decode_blocks(source, p, n, method, seeds, *, shape, block, bits=None, code=
         st, t, source.pos = _read(s.fixed, width, s.code, source.buf, source.pos, source.end, index)
         if st != OK:
             raise ValueError(ERRORS[st].format(where=_where(t, s.nb, n)))
-    elif s.fixed:
-        total = int(width.sum())
+    else:
+        total = int(width.sum()) if s.fixed else get_universal(source, ELIAS_DELTA, source.capacity) - 1
+        if not s.fixed and total < m_blocks:
+            raise ValueError(f"corrupted stream: {m_blocks} blocks' codes announced in {total} bits")
         packed = source.get_bits(total)
         buf = np.zeros(packed.size + 8, np.uint8)
         buf[: packed.size] = packed
         index = np.empty(m_blocks, np.int64)
-        _read(True, width, s.code, buf, 0, total, index)
-    else:
-        index = np.array([get_universal(source, s.code, MAX_LIST_BITS) for _ in range(m_blocks)], np.int64) \
-            if m_blocks else np.zeros(0, np.int64)
+        st, t, pos = _read(s.fixed, width, s.code, buf, 0, total, index)
+        if st != OK:
+            raise ValueError(ERRORS[st].format(where=_where(t, s.nb, n)))
+        if pos != total:
+            raise ValueError(f"corrupted stream: the blocks' codes take {pos} bits, {total} were announced")
     if np.any(index <= 0) or np.any(index >= 2**63 - 1):
         t = int(np.flatnonzero((index <= 0) | (index >= 2**63 - 1))[0])
         raise ValueError(ERRORS[INDEX_TOO_LARGE].format(where=_where(t, s.nb, n)))
