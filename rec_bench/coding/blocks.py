@@ -102,9 +102,9 @@ def block_setup(method, code, bits, d, block):
     sizes = np.minimum(b, d - offsets).astype(np.int64)
     if m.option is None:
         r = resolve_options(m, code, None, bits)
-        return BlockSetup(method=m, kernel=kernels.KERNELS[m.name], block=b, d=d, offsets=offsets, sizes=sizes,
-                          candidates=np.full(nb, NO_LIMIT, np.int64), width=np.zeros(nb, np.int64),
-                          value=None, code=r.code, code_name=r.code_name)
+        return BlockSetup(method=m, kernel=kernels.KERNELS[m.name], block=b, d=d, offsets=offsets,
+                          sizes=sizes, candidates=np.full(nb, NO_LIMIT, np.int64),
+                          width=np.zeros(nb, np.int64), value=None, code=r.code, code_name=r.code_name)
     if bits is None:
         resolve_options(m, code, None, None)  # the scalar codec's message
     try:
