@@ -277,3 +277,22 @@ def test_corrupt_block_codes_are_errors():
     o = rb.encode(q, p, "orc", 1, block=2, bits=9)
     with pytest.raises(ValueError, match="truncated"):
         rb.decode(o.bits[:1], p, "orc", 1, block=2, bits=9, shape=(3,))
+
+
+def test_the_encoders_exponential_draws_are_exact():
+    """Exp(1) by the exponential ziggurat (arrival times, Gumbels, RS's acceptance), tail included."""
+    from numba import njit
+
+    from rec_bench import randomness as rnd
+
+    @njit
+    def draws(n):
+        out = np.empty(n)
+        for i in range(n):
+            out[i] = kernels.std_exponential(rnd.mix(np.uint64(i) * np.uint64(0x9E3779B97F4A7C15)))
+        return out
+
+    e = draws(200_000)
+    assert stats.kstest(e, stats.expon.cdf).pvalue > ALPHA
+    expect = 200_000 * np.exp(-kernels.ER)
+    assert abs(np.sum(e > kernels.ER) - expect) < 5 * np.sqrt(expect) + 1

@@ -17,7 +17,11 @@ log r(X_i) = sum_j log r_j(X_ij), with D_inf of the block the sum of the coordin
   the word's low 8 bits pick a layer, bit 8 the sign, its top 53 bits the uniform; about 99% of
   draws are one multiplication. The rare wedge and tail draws take further words
   ``mix(w + t GAMMA)`` (t = 1, 2, ...), so a draw is still a pure function of w. The draw is
-  exact up to float64 rounding (the layers are computed here so that they close to 1e-15).
+  exact up to float64 rounding (the layers are computed here so that they close to 1e-14).
+* The encoder's own randomness, which the decoder never needs: candidate i's Exp(1) variable
+  (PFR's and ORC's arrival times S_i = E_1 + ... + E_i, G_i = -log S_i; MRC's Gumbel -log E_i;
+  RS's log acceptance uniform -E_i) from the word ``mix(k_i ^ salt)`` by the exponential
+  ziggurat of the same paper, one multiplication for about 99% of draws, no logarithm.
 * PFR (global A* over the block's candidates): stop before candidate i once G_i + D_inf <= LB.
   Exact. ORC: the same ordered Gumbel process truncated to the first 2^K candidates (Theis and
   Yosri 2022), with the same early stop, which cannot change the selected index (no later
@@ -60,6 +64,8 @@ _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _WEDGE = np.uint64(0x718BCD5882154AEE)
 _TAIL1 = np.uint64(0x7B54A41DC25A59B5)
 _TAIL2 = np.uint64(0x9C30D5392AF26013)
+_ARRIVAL = np.uint64(0x452821E638D01377)  # salt of a candidate's Exp(1): its arrival time or Gumbel
+_ACCEPT = np.uint64(0xC0AC29B7C97C50DD)  # salt of RS's Exp(1): minus the log acceptance uniform
 _UNIT = 2.0**-53
 _S11 = np.uint64(11)
 _S8 = np.uint64(8)
@@ -68,23 +74,31 @@ _LAYER = np.uint64(255)
 REFRESH = 63  # log S_i is refreshed at candidates i with i & REFRESH == 1
 
 
-def _ziggurat(layers=256, r=3.654152885361009):
-    """Layer edges x_0 > x_1 = r > ... > x_layers = 0 of the Normal ziggurat (f = exp(-x^2 / 2)):
-    every layer has the area v of the base strip with the tail; r is the root that closes them."""
-    from scipy.special import erfc
-
-    f = lambda t: math.exp(-0.5 * t * t)  # noqa: E731
-    v = r * f(r) + math.sqrt(math.pi / 2) * erfc(r / math.sqrt(2))
+def _ziggurat(f, finv, tail, r, layers=256):
+    """Layer edges x_0 > x_1 = r > ... > x_layers = 0 of the ziggurat of the decreasing density
+    shape f on [0, inf) (finv its inverse, tail its integral from r): every layer has the area v of
+    the base strip with the tail; r is the root that closes them (to 1e-14, found by bisection)."""
+    v = r * f(r) + tail(r)
     x = np.empty(layers + 1)
     x[0], x[1] = v / f(r), r
     for i in range(1, layers - 1):
-        x[i + 1] = math.sqrt(-2.0 * math.log(v / x[i] + f(x[i])))
+        x[i + 1] = finv(v / x[i] + f(x[i]))
     x[layers] = 0.0
-    return x, np.append(x[1:] / x[:-1], 0.0), np.exp(-0.5 * x * x)
+    return x, np.append(x[1:] / x[:-1], 0.0), np.array([f(t) for t in x])
 
 
-ZX, ZRATIO, ZF = _ziggurat()
+def _normal_layers():
+    from scipy.special import erfc
+
+    return _ziggurat(lambda t: math.exp(-0.5 * t * t), lambda y: math.sqrt(-2.0 * math.log(y)),
+                     lambda r: math.sqrt(math.pi / 2) * erfc(r / math.sqrt(2)), 3.654152885361009)
+
+
+ZX, ZRATIO, ZF = _normal_layers()  # N(0, 1), times a sign
 ZR = ZX[1]
+EX, ERATIO, EF = _ziggurat(lambda t: math.exp(-t), lambda y: -math.log(y), lambda r: math.exp(-r),
+                           7.697117470131049)  # Exp(1)
+ER = EX[1]
 
 
 @njit(cache=True, inline="always")
@@ -117,6 +131,36 @@ def _normal_slow(w):
                 w = rnd.mix(w + _GAMMA)
                 continue
         return -z if neg else z
+
+
+@njit(cache=True)
+def _exp_slow(w):
+    """The exponential ziggurat's rare branches: the tail (r plus a fresh Exp(1): memoryless)
+    and the wedges."""
+    shift = 0.0
+    while True:
+        i = np.int64(w & _LAYER)
+        u = _unit(w)
+        if u < ERATIO[i]:
+            return shift + u * EX[i]
+        if i == 0:
+            shift += ER
+            w = rnd.mix(w + _GAMMA)
+            continue
+        z = u * EX[i]
+        if EF[i] + _unit(rnd.mix(w ^ _WEDGE)) * (EF[i + 1] - EF[i]) < math.exp(-z):
+            return shift + z
+        w = rnd.mix(w + _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def std_exponential(w):
+    """Exp(1) from the 64-bit word w (ziggurat, Marsaglia and Tsang 2000)."""
+    i = np.int64(w & _LAYER)
+    u = _unit(w)
+    if u < ERATIO[i]:
+        return u * EX[i]
+    return _exp_slow(w)
 
 
 @njit(cache=True, inline="always")
@@ -189,7 +233,7 @@ def search(method, fam, prm, r0, b, seed, salt, n, max_steps, poll):
             if poll and (i & (POLL - 1)) == 0 and interrupted():
                 return INTERRUPTED, i - 1, drawn, 0
             k = rnd.candidate_key(base, i)
-            logu = math.log(rnd.uniform(k, rnd.ACCEPT))
+            logu = -std_exponential(rnd.mix(k ^ _ACCEPT))  # log of the acceptance uniform
             part = 0.0
             ok = True
             for j in range(b):
@@ -211,10 +255,10 @@ def search(method, fam, prm, r0, b, seed, salt, n, max_steps, poll):
     while i < n:
         k = rnd.candidate_key(base, i + 1)
         if method == MRC:
-            g = -math.log(-math.log(rnd.uniform(k, rnd.GUMBEL)))
+            g = -math.log(std_exponential(rnd.mix(k ^ _ARRIVAL)))  # Gumbel(0)
             thr = lb - g
         else:
-            total += -math.log(rnd.uniform(k, rnd.GUMBEL))
+            total += std_exponential(rnd.mix(k ^ _ARRIVAL))
             if total >= stop:
                 return OK, i, drawn, best
             if (i & REFRESH) == 0:
