@@ -296,3 +296,57 @@ def test_the_encoders_exponential_draws_are_exact():
     assert stats.kstest(e, stats.expon.cdf).pvalue > ALPHA
     expect = 200_000 * np.exp(-kernels.ER)
     assert abs(np.sum(e > kernels.ER) - expect) < 5 * np.sqrt(expect) + 1
+
+
+# ---- studies -----------------------------------------------------------------------------------------
+
+SPEC = """
+name: blocks_small
+seed: 5
+output: {out}
+repetitions: 40
+pairs:
+  - {{construction: fixed_kl, kl: 2, dinf: 3}}
+methods:
+  - ad*
+  - {{name: orc, block: [1, 3], extra_bits: [0, 2]}}
+  - {{name: pfr, block: 2}}
+plots:
+  - {{kind: blocks}}
+"""
+
+
+def test_a_study_with_blocks_runs_and_draws(tmp_path):
+    from rec_bench.plots import load_all
+    from rec_bench.results import read_results
+    from rec_bench.study import run_study
+    from rec_bench.study.cells import expand
+    from rec_bench.study.schema import load_spec
+
+    f = tmp_path / "b.yaml"
+    f.write_text(SPEC.format(out=tmp_path / "b.parquet"))
+    out = run_study(f, jobs=1, progress=False, log=lambda *a, **k: None)
+    df, _ = read_results(out)
+    cells = df.groupby(["method", "block_size", "bits"], dropna=False)
+    assert len(cells) == 1 + 4 + 1 and (cells.size() == 40).all()
+    orc3 = df[(df["method"] == "orc") & (df["block_size"] == 3)]
+    assert set(orc3["bits"]) == {6, 8} and np.allclose(orc3["kl"], 6.0) and np.allclose(orc3["dinf"], 9.0)
+    assert orc3["block_joint"].notna().all() and df[df["block_size"] == 1]["block_joint"].isna().all()
+    assert (orc3["nbits"] == orc3["bits"]).all()
+    fig = load_all()["blocks"](df)
+    assert len(fig.axes) == 3
+    # the cells of a method without block: keep the identity they have in a spec without blocks
+    spec, _, _ = load_spec(f)
+    plain = dict(spec, methods=["ad*", {"name": "orc", "extra_bits": [0, 2]}])
+    ids = {c.id for c in expand(plain)}
+    assert ids <= {c.id for c in expand(spec)}
+
+
+def test_a_spec_refuses_blocks_for_a_per_coordinate_method(tmp_path):
+    from rec_bench.study import SpecError, check_spec
+
+    f = tmp_path / "x.yaml"
+    f.write_text("name: x\nseed: 1\noutput: x.parquet\npairs: {construction: fixed_kl, kl: 2, dinf: 3}\n"
+                 "methods: [{name: ad*, block: 2}]\n")
+    with pytest.raises(SpecError, match=r"methods\[0\]\.block"):
+        check_spec(f)
