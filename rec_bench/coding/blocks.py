@@ -278,9 +278,12 @@ def encode_blocks(sink, q, p, method, seeds, *, block, bits=None, code=None, max
         else check_seeds(seeds, len(seeds))
     n = seeds.size
     rows = pair.params.shape[0]
-    if n == 0 or rows % n:
+    if n == 0 and rows == 0 and len(pair.shape) >= 1 and pair.shape[0] == 0:
+        d = math.prod(pair.shape[1:])  # an empty batch of vectors
+    elif n == 0 or rows % n:
         raise ValueError(f"the pair has {rows} coordinates, not a whole number per vector for {n} seeds")
-    d = rows // n
+    else:
+        d = rows // n
     m = method if isinstance(method, Method) else method_spec(method)
     check_family(m, pair.family)
     s = block_setup(m, code, bits, d, block)
