@@ -32,7 +32,8 @@ log r(X_i) = sum_j log r_j(X_ij), with D_inf of the block the sum of the coordin
   coordinates' D_inf cannot beat what it must beat (LB for PFR, ORC, MRC; the acceptance
   threshold for RS), so most candidates cost one or two coordinate draws. The Gumbel of a
   candidate that fails is never formed exactly: log S_i of the Poisson arrival times is refreshed
-  every 64 candidates and, S_i increasing, bounds the threshold from below.
+  every 64 candidates and, S_i increasing, bounds the threshold from below; MRC's Gumbel -log E_i
+  is bounded from above without a logarithm (``_neg_log_upper``) and formed for survivors only.
 
 Steps are candidates (the budget counts candidates); ``drawn`` counts coordinate draws.
 """
@@ -209,6 +210,15 @@ def candidate_into(kind, seed, index, salt, b, z, at):
         z[at + j] = draw(kind, rnd.mix(k ^ salt[j]))
 
 
+@njit(cache=True, inline="always")
+def _neg_log_upper(e):
+    """An upper bound of -log e (e > 0), tight to third order at e = 1 and without a logarithm:
+    (1/e - e) / 2 for e <= 1, and -2 (e - 1) / (e + 1) for e >= 1."""
+    if e <= 1.0:
+        return 0.5 * (1.0 / e - e)
+    return -2.0 * (e - 1.0) / (e + 1.0)
+
+
 @njit(cache=True)
 def search(method, fam, prm, r0, b, seed, salt, n, max_steps, poll):
     """One block (rows r0 .. r0 + b - 1 of ``prm``) with ``method`` (PFR, RS, ORC, MRC) over at
@@ -250,13 +260,14 @@ def search(method, fam, prm, r0, b, seed, salt, n, max_steps, poll):
     total = 0.0
     lcur = NINF
     g = 0.0
+    e = 1.0
     stop = math.inf  # PFR, ORC: no candidate past the arrival time exp(D_inf - LB) can beat LB
     i = 0
     while i < n:
         k = rnd.candidate_key(base, i + 1)
         if method == MRC:
-            g = -math.log(std_exponential(rnd.mix(k ^ _ARRIVAL)))  # Gumbel(0)
-            thr = lb - g
+            e = std_exponential(rnd.mix(k ^ _ARRIVAL))  # the Gumbel(0) is -log e, formed if needed
+            thr = lb - _neg_log_upper(e)
         else:
             total += std_exponential(rnd.mix(k ^ _ARRIVAL))
             if total >= stop:
@@ -278,6 +289,8 @@ def search(method, fam, prm, r0, b, seed, salt, n, max_steps, poll):
             if part + rest[j] <= thr:
                 ok = False
                 break
+        if ok and method == MRC:
+            g = -math.log(e)
         if ok:
             value = part + g if method == MRC else part - math.log(total)
             if value > lb:
