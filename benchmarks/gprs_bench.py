@@ -32,12 +32,13 @@ GLOBAL_BUDGET = 10**6
 REPEATS = 5
 
 
-def encode_rows(m, pair, seeds, n):
-    """The first ``n`` messages through ``m``'s compiled entry point, codes not written."""
+def encode_rows(m, pair, seeds, n, budget=10**6):
+    """The first ``n`` messages through ``m``'s compiled entry point (at most ``budget`` steps each),
+    codes not written (benchmarks/grc_bench.py times its methods with it too)."""
     option = np.full(n, 0, np.int64)
     width = np.zeros(n, np.int64)
     out, _, _ = run_encode(m, pair.family, pair.params[:n], pair.loc[:n], pair.scale[:n], seeds[:n], 1, False,
-                           10**6, option, width, ELIAS_DELTA, write=False)
+                           budget, option, width, ELIAS_DELTA, write=False)
     return out
 
 

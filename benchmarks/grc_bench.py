@@ -20,35 +20,27 @@ import time
 import numpy as np
 
 import rec_bench as rb
-from rec_bench.coding.codes import ELIAS_DELTA
-from rec_bench.coding.rows import run_encode
 from rec_bench.pairs import resolve
+
+from gprs_bench import encode_rows  # benchmarks/ is the script's own directory
 
 KL_BITS = 2.0
 DINFS = (10.0, 30.0, 48.0, 60.0)
 CHANNEL_BITS = (2.0, 8.0)
 METHODS = ("grcs", "grcd", "gprs", "as*", "ad*")
 REPEATS = 5
-
-
-def encode_rows(m, pair, seeds, n):
-    """The first ``n`` messages through ``m``'s compiled entry point, codes not written."""
-    option = np.full(n, 0, np.int64)
-    width = np.zeros(n, np.int64)
-    out, _, _ = run_encode(m, pair.family, pair.params[:n], pair.loc[:n], pair.scale[:n], seeds[:n], 1, False,
-                           10**7, option, width, ELIAS_DELTA, write=False)
-    return out
+BUDGET = 10**7
 
 
 def measure(method, pair, seeds):
     """(mean steps, mean bits, ns per step, us per message) of ``method`` on the pair's rows."""
     m = rb.METHODS[method]
     n = seeds.shape[0]
-    encode_rows(m, pair, seeds, 8)
+    encode_rows(m, pair, seeds, 8, BUDGET)
     times = []
     for _ in range(REPEATS):
         t0 = time.perf_counter()
-        out = encode_rows(m, pair, seeds, n)
+        out = encode_rows(m, pair, seeds, n, BUDGET)
         times.append(time.perf_counter() - t0)
     assert (out.code_bits >= 0).all(), f"{method}: a message ran past the budget"
     t = float(np.median(times))

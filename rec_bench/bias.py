@@ -99,6 +99,15 @@ def ks_quantile(n, level):
     return float(stats.kstwo(int(n)).ppf(level))
 
 
+def _check_samples(x, alpha, what, unit):
+    """Refuse non-finite samples (a censored message has none) and an alpha outside (0, 1)."""
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{int(np.sum(~np.isfinite(x)))} {what} are not finite (censored {unit}?); "
+                         "the bias of a partial set is not measured")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+
+
 def bias_of_samples(samples, q, *, alpha=DEFAULT_ALPHA):
     """The :class:`BiasResult` of an array of samples against the target ``q`` (a rec_bench
     distribution, scalar, or with one target per sample)."""
@@ -106,11 +115,7 @@ def bias_of_samples(samples, q, *, alpha=DEFAULT_ALPHA):
     n = x.size
     if n < 2:
         raise ValueError(f"need at least 2 samples, got {n}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{int(np.sum(~np.isfinite(x)))} of the {n} samples are not finite "
-                         "(censored messages?); the bias of a partial set is not measured")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    _check_samples(x, alpha, f"of the {n} samples", "messages")
     dist = q.scipy()
     shape = getattr(q, "shape", ())
     if shape == ():
@@ -191,11 +196,7 @@ def bias_of_block_samples(samples, q, *, alpha=DEFAULT_ALPHA):
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
         raise ValueError(f"block samples are an (n, b) array with n >= 2, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{int(np.sum(~np.isfinite(x)))} block samples are not finite (censored blocks?); "
-                         "the bias of a partial set is not measured")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    _check_samples(x, alpha, "block samples", "blocks")
     n, b = x.shape
     dist = q.scipy()
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 from scipy import integrate, stats
 
 import code_oracles as C
+from pair_oracles import deficit, logpdfs
 import rec_bench as rb
 from rec_bench.coding.rows import run_encode
 from rec_bench.coding.setup import resolve_options
@@ -85,36 +86,6 @@ def row(q, p):
 
 
 # ---- reference quantities in standard coordinates (numpy / scipy, independent of the kernels) ----
-
-
-def deficit(fam, prm, z):
-    """D_inf - log r(z), from its closed form."""
-    if fam == 0:
-        return prm[1] * (z - prm[2]) ** 2
-    if fam == 1:
-        mu, b = prm[1], prm[2]
-        return abs(z - mu) / b - abs(z) + abs(mu)
-    a, c, b = prm[1], prm[2], prm[3]
-    if z <= a or z >= b:
-        return math.inf
-    return -math.log((z - a) / (c - a)) if z < c else (-math.log((b - z) / (b - c)) if b > c else 0.0)
-
-
-def logpdfs(fam, prm):
-    """log-densities of P and Q in standard coordinates (closed forms)."""
-    if fam == 0:
-        c = prm[1]
-        s = math.sqrt(1 / (1 + 2 * c))
-        mu = prm[2] * 2 * c / (1 + 2 * c)
-        half_log_2pi = 0.5 * math.log(2 * math.pi)
-        return (lambda z: -0.5 * z * z - half_log_2pi,
-                lambda z: -0.5 * ((z - mu) / s) ** 2 - math.log(s) - half_log_2pi)
-    if fam == 1:
-        mu, b = prm[1], prm[2]
-        return lambda z: -abs(z) - LN2, lambda z: -abs(z - mu) / b - math.log(2 * b)
-    width = prm[3] - prm[1]
-    return (lambda z: 0.0 if 0 <= z <= 1 else -math.inf,
-            lambda z: LN2 - math.log(width) - deficit(fam, prm, z))
 
 
 def log_quad(logf, lo, hi, points=()):

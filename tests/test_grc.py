@@ -22,6 +22,8 @@ from rec_bench.search import grc, tree
 from rec_bench.search.workspace import new_workspace, path_of
 from rec_bench.status import CENSORED, OK
 
+from pair_oracles import deficit
+
 METHODS = ("grcs", "grcd")
 N = 20_000
 ALPHA = 1e-3
@@ -90,20 +92,6 @@ def test_q_tails_match_scipy(name):
             lf, ls = math.log(ref.cdf(x)), math.log(ref.sf(x))
         assert mod.grc_q_logcdf(prm, z) == pytest.approx(lf, rel=1e-12, abs=1e-14)
         assert mod.grc_q_logsf(prm, z) == pytest.approx(ls, rel=1e-12, abs=1e-14)
-
-
-def deficit(fam, prm, z):
-    """D_inf - log r(z) from its closed form, independent of the kernels (formed without D_inf, so
-    that it keeps its relative precision near the top of r)."""
-    if fam == 0:
-        return prm[1] * (z - prm[2]) ** 2
-    if fam == 1:
-        mu, b = prm[1], prm[2]
-        return abs(z - mu) / b - abs(z) + abs(mu)
-    a, c, b = prm[1], prm[2], prm[3]
-    if z <= a or z >= b:
-        return math.inf
-    return -math.log((z - a) / (c - a) if z < c else (b - z) / (b - c) if b > c else 1.0)
 
 
 def log_p(fam, z):
