@@ -3,7 +3,8 @@
 ``compress(images, model, method="ad*", seed=0, **options) -> bytes`` and
 ``decompress(data, model=None) -> uint8 images`` (n, 28, 28). Per image, the encoder gives the
 posterior q(z|x) = prod_i N(mu_i, s_i^2); each coordinate of z is sent by relative entropy coding
-against the prior N(0, 1) (AS*, AD* or DAD*; Flamich, Markou and Hernandez-Lobato 2022), and the
+against the prior N(0, 1) (AS*, AD* or DAD*, Flamich, Markou and Hernandez-Lobato 2022; or greedy
+rejection coding, GRCS or GRCD, Flamich, Markou and Hernandez-Lobato 2023), and the
 pixels are entropy coded with the decoder's p(x|z) at the decoded z. Everything in a file, the
 header's fields, the latents' symbols and the pixels, goes through one ANS coder (constriction;
 Bamler 2022), so a file pays for one coder's flush, and a single image costs about its -ELBO plus
@@ -25,8 +26,8 @@ little-endian, without the zero high bytes of the top word (so a file never ends
     bits-back only: a varint c, the number of initial words the file holds (see below)
     the stack, popped in this order:
     fields      the header as universal codes (g = Elias gamma, d = Elias delta) of small integers;
-                REC: the latent method g(id) (``FILE_METHODS``: 1 = ad*, 2 = dad*, 3 = as*), its
-                index code g(1 + place in the method's list: ad*/as* model, elias-delta,
+                REC: the latent method g(id) (``FILE_METHODS``: 1 = ad*, 2 = dad*, 3 = as*, 4 = grcs,
+                5 = grcd), its index code g(1 + place in the method's list: ad*/as*/grc* model, elias-delta,
                 elias-gamma; dad* model, fixed), its options (dad*: the depth D as g(1 + zigzag(D -
                 D0)), D0 the IsoKL model's KL per coordinate in bits, rounded), the seed d(seed + 1),
                 the candidates K (a power of two 2^e as g(2e + 1), else g(2 bitlen(K)) and K's bits
@@ -131,6 +132,8 @@ FILE_METHODS = {m.name: m for m in (
     FileMethod(1, "ad*", (), _REC_CODES),
     FileMethod(2, "dad*", ("depth",), ("model", "fixed"), {"depth": _reference_depth}),
     FileMethod(3, "as*", (), _REC_CODES),
+    FileMethod(4, "grcs", (), _REC_CODES),
+    FileMethod(5, "grcd", (), _REC_CODES),
 )}
 _BY_ID = {m.id: m for m in FILE_METHODS.values()}
 REC_METHODS = tuple(FILE_METHODS)  # the methods whose latent is relative entropy coded
@@ -1182,7 +1185,7 @@ def add_subcommands(sub):
                    help="latent REC method (default ad*), or bb-ans: bits-back ANS on the same model")
     c.add_argument("--depth", type=int, help="DAD* depth D")
     c.add_argument("--code", choices=[*UNIVERSAL, "model"],
-                   help="index code: elias-delta (default), elias-gamma (as*/ad*) or model "
+                   help="index code: elias-delta (default), elias-gamma (as*/ad*/grcs/grcd) or model "
                         "(the model's depth table)")
     c.add_argument("--precision", type=int, default=None,
                    help="bb-ans: bits per latent coordinate (2^precision buckets; default 8)")

@@ -42,7 +42,8 @@ CONFIGS = [("vae", "as*", {}), ("vae", "ad*", {}), ("vae", "ad*", {"code": "elia
            ("isokl", "ad*", {}), ("isokl", "as*", {}), ("isokl", "dad*", {"depth": 0}),
            ("isokl", "dad*", {"depth": 3}), ("isokl", "dad*", {"depth": 6}),
            ("vae", "ad*", {"code": "model"}), ("vae", "as*", {"code": "model"}),
-           ("isokl", "dad*", {"depth": 4, "code": "model"})]
+           ("isokl", "dad*", {"depth": 4, "code": "model"}),
+           ("vae", "grcs", {}), ("isokl", "grcd", {}), ("vae", "grcd", {"code": "model"})]
 
 
 def test_the_model_coded_index_saves_latent_bits_on_real_digits(vae, isokl):
@@ -55,6 +56,29 @@ def test_the_model_coded_index_saves_latent_bits_on_real_digits(vae, isokl):
     _, coded = Z.compress_with_stats(X, isokl, "dad*", seed=1, depth=4, code="model")
     assert fixed.latent_bits == 8 * -(-5 * isokl.latent * len(X) // 8)  # D + 1 bits a coordinate, one padding
     assert coded.latent_bits < fixed.latent_bits
+
+
+def test_greedy_rejection_coding_latents_in_the_file(vae, isokl):
+    """GRCS and GRCD as the file's latent methods 4 and 5 (5 bits of Elias gamma): the model-coded
+    index (the committed GRC depth tables) saves latent bits over Elias delta on the test digits, GRCD
+    codes are about as long as AD*'s (the same dyadic tree), and GRCS's longer than GRCD's (its paths
+    run deeper)."""
+    x = X[:40]
+    bits = {}
+    for method in ("grcs", "grcd", "ad*"):
+        for code in ("elias-delta", "model"):
+            data, st = Z.compress_with_stats(x, vae, method, seed=3, code=code)
+            assert np.array_equal(Z.decompress(data), x)
+            bits[method, code] = st.latent_bits
+            if method != "ad*":
+                ad = Z.compress_with_stats(x, vae, "ad*", seed=3, code=code)[1]
+                # id 4 or 5 is g(4) or g(5): 5 bits, AD*'s id 1 one bit
+                assert st.parts["fields"] == pytest.approx(ad.parts["fields"] + 4, abs=0.01)
+    for method in ("grcs", "grcd"):
+        assert bits[method, "model"] < 0.95 * bits[method, "elias-delta"]
+    assert abs(bits["grcd", "model"] - bits["ad*", "model"]) < 0.05 * bits["ad*", "model"]
+    assert bits["grcs", "model"] > bits["grcd", "model"]
+    assert Z.header_info(Z.compress(x[:2], isokl, "grcs", code="model"))["method"] == "grcs"
 
 
 def test_a_model_index_needs_its_table(isokl):
@@ -196,7 +220,7 @@ def test_corrupted_truncated_and_wrong_model_files(vae, isokl):
 
 
 SINGLE = [("vae", "ad*", {"code": "model"}), ("isokl", "dad*", {"depth": 4}), ("vae", "as*", {}),
-          ("vae", "bb-ans", {}), ("isokl", "ad*", {"candidates": 4})]
+          ("vae", "bb-ans", {}), ("isokl", "ad*", {"candidates": 4}), ("vae", "grcd", {"code": "model"})]
 
 
 @pytest.mark.parametrize("kind,method,opts", SINGLE)
@@ -339,6 +363,11 @@ def test_cli_npy_and_png(tmp_path):
     assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "a.rbz"), "--method", "as*"]) == 0
     assert main(["decompress", str(tmp_path / "a.rbz"), "-o", str(tmp_path / "out.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "out.npy"), X[:5])
+    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "g.rbz"), "--method", "grcs",
+                 "--code", "model"]) == 0
+    assert Z.header_info((tmp_path / "g.rbz").read_bytes())["method"] == "grcs"
+    assert main(["decompress", str(tmp_path / "g.rbz"), "-o", str(tmp_path / "g.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "g.npy"), X[:5])
     pngs = []
     for i in range(3):
         Image.fromarray(X[i], mode="L").save(tmp_path / f"d{i}.png")
