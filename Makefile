@@ -48,11 +48,20 @@ figures:
 	else echo "skip figures/reference/bench.png: no results/reference/bench.parquet"; fi
 
 # make reference: a finished run's outputs become the committed reference runs, figures redrawn
-REFERENCE_FILES := $(wildcard results/runtime_*.parquet results/codelength_*.parquet results/bias_summary.csv)
+REFERENCE_FILES := $(wildcard results/runtime_*.parquet results/codelength_*.parquet results/bias_summary.csv \
+	results/blocks.parquet)
 reference:
 	@test -n "$(REFERENCE_FILES)" || { echo "error: no study outputs in results/ (make study-runtime first)"; exit 1; }
 	cp $(REFERENCE_FILES) results/reference/
 	@$(MAKE) --no-print-directory figures
+
+# ---- blocks (issue 19): b coordinates as one message; figures/blocks.{png,pdf}; docs/blocks.md ----
+# study-blocks: studies/blocks.yaml; bench-blocks-vae: the IsoKL VAE's latent and pixel bits in blocks
+.PHONY: study-blocks bench-blocks-vae
+study-blocks:
+	$(REC_BENCH) run studies/blocks.yaml $(RUN_FLAGS) --plot
+bench-blocks-vae:
+	$(PY) benchmarks/blocks_vae.py
 
 # ---- bias study (issue 4): DAD* vs ORC and MRC at equal code bits; figures/bias_*.png ----
 .PHONY: study-bias

@@ -16,3 +16,9 @@ def warmup(methods=None):
         decode(encode(q, p, name, 0, **opts), p)
         v = encode_vector(Normal([0.3, 0.1], 0.8), p, name, 0, **opts)
         decode_vector(v, p)
+    from .coding.blocks import BLOCK_METHODS
+
+    for name in BLOCK_METHODS if methods is None else [m for m in methods if m in BLOCK_METHODS]:
+        opts = default_options(name)  # blocks: one search kernel for the four methods, in two forms
+        for v in (Normal([0.3, 0.1, 0.2], 0.8), Normal([[0.3, 0.1, 0.2]] * 2, 0.8)):
+            decode_vector(encode_vector(v, p, name, 0, block=2, **opts), p)

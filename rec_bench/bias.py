@@ -124,6 +124,11 @@ def bias_of_samples(samples, q, *, alpha=DEFAULT_ALPHA):
         ks = stats.kstest(dist.cdf(xs).ravel(), "uniform")
         y = ((xs - dist.mean()) / dist.std()).ravel()
         mu, var = 0.0, 1.0
+    return _result(n, ks, y, mu, var, alpha)
+
+
+def _result(n, ks, y, mu, var, alpha):
+    """The BiasResult of a KS test result and the (standardised) samples y against mean mu, var."""
     m = float(np.mean(y))
     s2 = float(np.var(y, ddof=1))
     m4 = float(np.mean((y - m) ** 4))
@@ -142,6 +147,104 @@ def bias_of_samples(samples, q, *, alpha=DEFAULT_ALPHA):
         mean_relative_to=relative_to,
         var_rel_err=var_err, var_se=var_se, var_z=var_err / var_se if var_se > 0 else math.nan,
     )
+
+
+@dataclass(frozen=True)
+class BlockBiasResult:
+    """The bias of n block samples (n, b): each coordinate against its Q_j, and jointly.
+
+    ``coordinates[j]``: the :class:`BiasResult` of coordinate j (its samples through Q_j's CDF,
+    the probability integral transform u_j, tested against Uniform(0, 1)). ``joint``: the
+    BiasResult of T = sum_j Phi^-1(u_j) / sqrt(b), which is N(0, 1) exactly when the block's
+    samples are Q-distributed (independent coordinates, each of law Q_j); a shift common to the
+    coordinates, or a dependence between them, moves its mean or its variance. ``detected``: the
+    joint test, or any coordinate's, rejects at alpha / (b + 1) (Bonferroni over the b + 1 tests).
+    """
+
+    coordinates: tuple
+    joint: BiasResult
+    alpha: float
+    detected: bool
+    method: str | None = None
+    option: int | None = None
+    block: int | None = None
+    mean_steps: float | None = None  # candidates per block
+    mean_nbits: float | None = None  # code bits per block
+
+    @property
+    def ks(self):
+        """The joint test's KS distance."""
+        return self.joint.ks
+
+    def __str__(self):
+        worst = max(self.coordinates, key=lambda r: r.ks)
+        return (f"joint: {self.joint}\nworst coordinate: {worst}\n-> "
+                f"{'DETECTED' if self.detected else 'not detected'}")
+
+
+def bias_of_block_samples(samples, q, *, alpha=DEFAULT_ALPHA):
+    """The :class:`BlockBiasResult` of block samples (n, b) against the block target ``q`` (a
+    rec_bench distribution whose parameters broadcast to (b,), or to (n, b): one block target per
+    sample)."""
+    from scipy.special import ndtri
+
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"block samples are an (n, b) array with n >= 2, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{int(np.sum(~np.isfinite(x)))} block samples are not finite (censored blocks?); "
+                         "the bias of a partial set is not measured")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    n, b = x.shape
+    dist = q.scipy()
+    try:
+        u = np.broadcast_to(dist.cdf(x), x.shape)
+        y = np.broadcast_to((x - dist.mean()) / dist.std(), x.shape)
+    except ValueError:
+        raise ValueError(f"q's parameters (shape {getattr(q, 'shape', ())}) do not broadcast to the "
+                         f"samples' shape {x.shape}") from None
+    coords = tuple(_result(n, stats.kstest(u[:, j], "uniform"), y[:, j], 0.0, 1.0, alpha) for j in range(b))
+    t = ndtri(np.clip(u, 1e-300, 1 - 1e-16)).sum(axis=1) / math.sqrt(b)
+    joint = _result(n, stats.kstest(t, "norm"), t, 0.0, 1.0, alpha)
+    level = alpha / (b + 1)
+    detected = bool(joint.ks_pvalue < level or any(r.ks_pvalue < level for r in coords))
+    return BlockBiasResult(coordinates=coords, joint=joint, alpha=alpha, detected=detected, block=b)
+
+
+def block_bias(method, q, p, n=DEFAULT_N, seed=0, *, block=None, alpha=DEFAULT_ALPHA, **options):
+    """Encode n blocks of ``method`` for the block target q against p (parameters broadcast to
+    (b,), b = ``block``, the default being all of q's coordinates) and measure their bias
+    (:class:`BlockBiasResult`). ``options``: ``bits=K`` (ORC, MRC), ``max_steps``, ``code``."""
+    from .pairs import resolve
+    from .simulate import simulate_blocks
+
+    shape = resolve(q, p).shape
+    if len(shape) != 1:
+        raise ValueError(f"a block target has parameters of shape (b,), got {shape}")
+    b = shape[0] if block is None else int(block)
+    if b != shape[0]:
+        raise ValueError(f"the block target has {shape[0]} coordinates, block={b}")
+    df = simulate_blocks(method, _tiled(q, n), _tiled(p, n), seeds_for(seed, n), block=b, **options)
+    if df["censored"].any():
+        raise ValueError(f"{int(df['censored'].sum())} of {n} {method} blocks were censored; raise max_steps")
+    res = bias_of_block_samples(np.array(df["samples"].tolist()), q, alpha=alpha)
+    return BlockBiasResult(**{**{f: getattr(res, f) for f in ("coordinates", "joint", "alpha", "detected")},
+                              "method": str(method).lower(), "option": options.get("bits"), "block": b,
+                              "mean_steps": float(df["steps"].mean()),
+                              "mean_nbits": float(df["nbits"].astype(float).mean())})
+
+
+def _tiled(dist, n):
+    """``dist`` with its parameters broadcast to (n, b) (one row per block message); a distribution
+    with scalar parameters is left as it is (it broadcasts)."""
+    shape = getattr(dist, "shape", ())
+    if shape == ():
+        return dist
+    fields = getattr(dist, "_fields", ())
+    if not fields:
+        raise ValueError(f"block_bias takes the built-in distributions, got {type(dist).__name__}")
+    return type(dist)(*[np.ascontiguousarray(np.broadcast_to(getattr(dist, f), (n, *shape))) for f in fields])
 
 
 def seeds_for(seed, n, floor=False):

@@ -20,6 +20,10 @@ CASES = {
     "rs message": 'rb.simulate("rs", *rb.fixed_kl(2, 40), [0], max_steps=2**40)',
     # one dyadic GPRS message whose ratio peaks at the root's median: global GPRS's 2^30 steps
     "gprs-dyadic message": 'rb.simulate("gprs-dyadic", rb.Normal(0.0, 2.0**-30), p, [0], max_steps=2**40)',
+    # one block of 4 coordinates (D_inf 39 bits), ORC over 2^36 candidates (one thread, polling)
+    "orc block": 'rb.encode(rb.Normal([3.0] * 4, 0.1), p, "orc", 0, bits=36, max_steps=2**40, block=4)',
+    # 20,000 blocks of 4 at K = 22 searched in parallel (Ctrl-C seen between the batches of blocks)
+    "parallel blocks": 'rb.encode(rb.Normal(np.full(80_000, 3.0), 0.1), p, "orc", 0, bits=22, block=4)',
     # many short AD* messages in one compiled batch (minutes)
     "large simulate": 'rb.simulate("ad*", *rb.fixed_kl(2, 30), np.arange(50_000_000))',
 }
@@ -31,6 +35,7 @@ import rec_bench as rb
 q, p = rb.Normal(0.3, 0.5), rb.Normal(0.0, 1.0)
 rb.simulate("orc", q, p, [0], bits=2); rb.simulate("rs", q, p, [0]); rb.simulate("ad*", q, p, [0])
 rb.encode(q, p, "orc", 0, bits=2)
+{warm}
 print("ready", flush=True)
 t0 = time.perf_counter()
 try:
@@ -42,9 +47,14 @@ print("finished", flush=True)
 """
 
 
+# the block cases warm their kernels too (the others start no Numba thread pool before the call)
+WARM = {"orc block": 'rb.encode(rb.Normal([0.3] * 4, 0.5), p, "orc", 0, bits=2, block=4)',
+        "parallel blocks": 'rb.encode(rb.Normal([0.3] * 8, 0.5), p, "orc", 0, bits=2, block=4)'}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_ctrl_c_stops_a_long_compiled_call(case):
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=CASES[case])],
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=CASES[case], warm=WARM.get(case, ""))],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()

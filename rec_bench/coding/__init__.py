@@ -10,6 +10,8 @@ Bottom up:
 * ``setup``: options read from the method's record, step budgets, size checks; ``seeds``.
 * ``rows``: the kernels called from Python, their statuses turned into exceptions.
 * ``index_model``: the model-coded index (IndexModel).
+* ``blocks``: b coordinates of a vector as one message (``block=b``; PFR, RS, ORC, MRC), and
+  ``encode_blocks`` / ``decode_blocks`` over any sink.
 * ``vector``, ``stream``, ``scalar``: the codecs users call.
 """
 

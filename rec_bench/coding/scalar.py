@@ -18,6 +18,7 @@ from .rows import run_decode, run_encode
 from .seeds import check_seed
 from .setup import check_budget, check_family, resolve_options, step_budget
 from .sinks import BitSource
+from .blocks import check_block
 from .vector import VectorCode, decode_vector, encode_vector
 
 __all__ = ["Code", "encode", "decode"]
@@ -57,7 +58,8 @@ def _index(data, nbits, bitlen, m, width):
     return (1 << (bitlen - 1)) | (v & ((1 << (bitlen - 1)) - 1))
 
 
-def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None, index_model=None):
+def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None, index_model=None,
+           block=None):
     """Encode one sample of Q, using proposal P and the shared ``seed``; returns a :class:`Code`.
 
     With array-valued parameters, Q and P are factorised targets and proposals (one coordinate per
@@ -67,12 +69,14 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
     ``depth`` is DAD*'s tree depth D, ``bits`` the K of ORC and MRC (2^K candidates); the other
     methods write their index with the universal ``code`` (the method's default, "elias-delta", or
     "elias-gamma"). An option the method does not take is refused. A search that needs more than
-    ``max_steps`` steps raises :class:`BudgetExceeded`.
+    ``max_steps`` steps raises :class:`BudgetExceeded`. ``block=b`` (b >= 2; PFR, RS, ORC, MRC)
+    codes a vector's coordinates b at a time, one message per block (rec_bench.encode_vector).
     """
     pair = resolve(q, p)
-    if pair.shape != () or index_model is not None or np.ndim(depth) or np.ndim(bits):
+    if (pair.shape != () or index_model is not None or np.ndim(depth) or np.ndim(bits)
+            or check_block(method, block) is not None):
         return encode_vector(q, p, method, seed, max_steps=max_steps, code=code, depth=depth, bits=bits,
-                             index_model=index_model, _pair=pair)
+                             index_model=index_model, block=block, _pair=pair)
     r = resolve_options(method, code, depth, bits)
     m = r.method
     check_family(m, pair.family)
@@ -89,7 +93,7 @@ def encode(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None,
 
 
 def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None, shape=None,
-           index_model=None):
+           index_model=None, block=None):
     """The sample encoded in ``data``, knowing only P, the method (with its options) and the seed.
 
     A vector (a rec_bench.VectorCode, a proposal with array parameters, or ``shape`` given) is
@@ -100,9 +104,9 @@ def decode(data, p, method=None, seed=None, *, code=None, depth=None, bits=None,
     carries them. A truncated, malformed or padded-out code raises ValueError.
     """
     if (isinstance(data, VectorCode) or shape is not None or index_model is not None
-            or getattr(p, "shape", ()) != ()):
+            or getattr(p, "shape", ()) != () or (block is not None and block != 1)):
         return decode_vector(data, p, method, seed, shape=shape, code=code, depth=depth, bits=bits,
-                             index_model=index_model)
+                             index_model=index_model, block=block)
     if isinstance(data, Code):
         c = data
         method = c.method if method is None else method

@@ -16,8 +16,9 @@ from ..pairs import proposal_family, resolve
 from .seeds import check_seed, check_seeds, message_seed, message_seeds
 from .setup import check_model_index, count, resolve_options, setup, step_budget, vector_shape
 from .sinks import BitSource
-from .vector import (VectorCode, check_model, check_size, decode_from, encode_into, model_frame, new_sink,
-                     read_model_frame)
+from .blocks import check_block, decode_blocks, encode_blocks, vector_fields
+from .vector import (VectorCode, check_block_options, check_model, check_size, decode_from, encode_into,
+                     model_frame, new_sink, read_model_frame)
 
 __all__ = ["StreamEncoder", "StreamDecoder"]
 
@@ -39,12 +40,18 @@ class StreamEncoder:
 
     Method, code, step budget and index model are the stream's; ``depth`` and ``bits`` are
     defaults that each call may override. Vector j of the stream (j = 0, 1, ... in the order of
-    appending) has the seed ``message_seed(seed, j)`` unless the call gives its own.
+    appending) has the seed ``message_seed(seed, j)`` unless the call gives its own. ``block=b``
+    (PFR, RS, ORC, MRC) codes every vector in blocks of b coordinates (rec_bench.coding.blocks);
+    ``threads`` bounds the Numba threads of the block searches.
     """
 
     def __init__(self, method="ad*", seed=0, *, code=None, depth=None, bits=None, index_model=None,
-                 max_steps=None):
+                 max_steps=None, block=None, threads=None):
         self.method = _check_options(method, code, index_model).name
+        self.block = check_block(self.method, block)
+        if self.block is not None:
+            check_block_options(self.method, depth, index_model)
+        self.threads = threads
         self.seed = int(check_seed(seed))
         self.code = code
         self.depth, self.bits = depth, bits
@@ -56,7 +63,14 @@ class StreamEncoder:
     def _options(self, depth, bits):
         return self.depth if depth is None else depth, self.bits if bits is None else bits
 
-    def _append(self, q, p, seeds, depth, bits, pair):
+    def _append(self, q, p, seeds, depth, bits, pair, one=False):
+        if self.block is not None:
+            check_block_options(self.method, depth, None)
+            c = encode_blocks(self._sink, q, p, self.method, seeds, block=self.block,
+                              bits=self.bits if bits is None else bits, code=self.code, max_steps=self.budget,
+                              threads=self.threads, _pair=pair)
+            self.count += seeds.size
+            return c.nbits, vector_fields(c, one)
         s = setup(self.method, self.code, *self._options(depth, bits), pair.shape, self.index_model)
         fields = encode_into(self._sink, pair, s, seeds, self.budget)
         self.count += seeds.size
@@ -67,7 +81,7 @@ class StreamEncoder:
         """Append one vector (shape: the broadcast shape of q's and p's parameters); returns its
         :class:`VectorCode` (``bits`` None: the bits are in the stream)."""
         s = check_seed(message_seed(self.seed, self.count) if seed is None else seed)
-        nbits, fields = self._append(q, p, np.array([s], np.uint64), depth, bits, resolve(q, p))
+        nbits, fields = self._append(q, p, np.array([s], np.uint64), depth, bits, resolve(q, p), one=True)
         return VectorCode(bits=None, nbits=nbits, seed=int(s), **fields)
 
     def encode_many(self, q, p, *, seeds=None, depth=None, bits=None):
@@ -109,8 +123,12 @@ class StreamDecoder:
     and so is data left after its last vector once that vector is read.
     """
 
-    def __init__(self, data, method="ad*", seed=0, *, code=None, depth=None, bits=None, index_model=None):
+    def __init__(self, data, method="ad*", seed=0, *, code=None, depth=None, bits=None, index_model=None,
+                 block=None):
         self.method = _check_options(method, code, index_model).name
+        self.block = check_block(self.method, block)
+        if self.block is not None:
+            check_block_options(self.method, depth, index_model)
         self.seed = int(check_seed(seed))
         self.code = code
         self.depth, self.bits = depth, bits
@@ -129,6 +147,13 @@ class StreamDecoder:
             left = self._total - self.count
             raise ValueError(f"the stream holds {self._total} vectors; {n} asked for, {left} left")
         d = math.prod(one)
+        if self.block is not None:
+            check_block_options(self.method, depth, None)
+            s = message_seeds(self.seed, self.count, n) if seeds is None else check_seeds(seeds, n)
+            x = decode_blocks(self._source, p, n, self.method, s, shape=one, block=self.block,
+                              bits=self.bits if bits is None else bits, code=self.code).reshape(shape)
+            self.count += n
+            return x
         check_size(self._source, n, d, self.index_model)  # before anything of n d entries is allocated
         st = setup(self.method, self.code, *self._options(depth, bits), shape, self.index_model)
         if n * d == 0:

@@ -23,6 +23,7 @@ from ..methods import method_spec
 from ..pairs import proposal_family, resolve
 from .rows import run_decode, run_encode
 from .codes import NAMES, PATH, get_universal, put_universal
+from .blocks import check_block, decode_block_bits, encode_blocks, vector_fields
 from .index_model import IndexModel
 from .seeds import check_seed
 from .setup import check_budget, check_family, check_rows, setup, step_budget, vector_shape
@@ -35,7 +36,9 @@ _NO_DEPTHS = np.zeros(0, np.int64)
 
 @dataclass(eq=False, slots=True)
 class VectorCode:
-    """One encoded vector: per-coordinate arrays have the vector's shape.
+    """One encoded vector: per-coordinate arrays have the vector's shape (with ``block`` = b, the
+    vector is coded in blocks of b coordinates, rec_bench.coding.blocks, and ``steps``,
+    ``index_bits``, ``code_bits``, ``ideal_bits`` and ``option`` have one entry per block).
 
     ``bits`` is the code of the whole vector, padded once at its end (None for a vector appended to
     a stream: its bits are in the stream). ``nbits`` is its real length: the coordinates' codes
@@ -59,6 +62,7 @@ class VectorCode:
     option: np.ndarray | None = None  # depth D (DAD*) or K (ORC, MRC) per coordinate
     index_model: "IndexModel | None" = None  # set when the index is model-coded
     _index_source: tuple = field(default=(), repr=False)  # (bytes, end of each index, ORC/MRC?)
+    block: int | None = None  # coordinates per message (rec_bench.coding.blocks); None: one each
 
     @property
     def shape(self):
@@ -67,7 +71,10 @@ class VectorCode:
     @property
     def index(self):
         """Each coordinate's index as a Python int (an object array): heap index (tree methods) or
-        1-based candidate index (list methods). Heap indices may be far past 64 bits."""
+        1-based candidate index (list methods). Heap indices may be far past 64 bits. With
+        ``block``: one candidate index per block (shape (blocks,), or (n, blocks))."""
+        if self.block is not None:
+            return np.array(self._index_source.tolist(), dtype=object).reshape(self._index_source.shape)
         data, ends, fixed_list = self._index_source
         if not isinstance(ends, np.ndarray):  # (offset, code lengths): ends made when first asked for
             ends = ends[0] + np.cumsum(ends[1])
@@ -193,7 +200,7 @@ def new_sink(index_model, rows_hint=16):
 
 
 def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code=None, depth=None, bits=None,
-                  index_model=None, _pair=None):
+                  index_model=None, block=None, _pair=None):
     """Encode one sample of the factorised target Q = prod_i Q_i against P = prod_i P_i.
 
     ``q`` and ``p`` are distributions with array parameters (broadcast against each other; the
@@ -203,10 +210,19 @@ def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code=None, dept
     may be arrays: one value per coordinate. ``index_model`` (an :class:`IndexModel`) codes each
     index's depth with that model instead of the universal ``code`` (which then codes the
     escapes). A coordinate that needs more than ``max_steps`` steps raises BudgetExceeded.
+    ``block=b`` (PFR, RS, ORC, MRC) codes b consecutive coordinates as one message
+    (rec_bench.coding.blocks; ``bits`` then is K per block); ``block=1`` is the default code.
     Returns a :class:`VectorCode`.
     """
     seed = check_seed(seed)
     pair = resolve(q, p) if _pair is None else _pair
+    b = check_block(method, block)
+    if b is not None:
+        check_block_options(method, depth, index_model)
+        sink = BitSink(max(16, pair.params.shape[0]))
+        c = encode_blocks(sink, q, p, method, np.array([seed], np.uint64), block=b, bits=bits, code=code,
+                          max_steps=max_steps, _pair=pair)
+        return VectorCode(bits=sink.data(), nbits=sink.pos, seed=int(seed), **vector_fields(c, True))
     check_model(index_model)
     s = setup(method, code, depth, bits, pair.shape, index_model)
     budget = step_budget(max_steps)
@@ -216,6 +232,15 @@ def encode_vector(q, p, method="ad*", seed=0, *, max_steps=None, code=None, dept
         return VectorCode(bits=sink.data(), nbits=sink.pos, seed=int(seed), **fields)
     data = model_frame(1, sink.words())
     return VectorCode(bits=data, nbits=8 * len(data), seed=int(seed), **fields)
+
+
+def check_block_options(method, depth, index_model):
+    """Refuse the options that block messages do not take."""
+    if depth is not None:
+        raise ValueError(f"{method_spec(method).name} takes no depth= option")
+    if index_model is not None:
+        raise ValueError("block messages send one candidate index per block (a fixed K bits, or a universal "
+                         "code); an index model codes per-coordinate depths: use block=1 with it")
 
 
 def check_model(index_model):
@@ -262,7 +287,7 @@ def decode_from(source, p, s, seeds, shape, d):
 
 
 def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, depth=None, bits=None,
-                  index_model=None):
+                  index_model=None, block=None):
     """The vector encoded in ``data`` (bytes, or a :class:`VectorCode`), knowing only P and the seed.
 
     ``shape`` is the vector's shape; it defaults to the proposal's (pass it when P has scalar
@@ -270,12 +295,13 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
     the encoder's: those left None are taken from a :class:`VectorCode` passed as ``data``, and
     otherwise must be given (method and seed; the code defaults to the method's, the model to
     none). A truncated or malformed code, or anything after it but fewer than 8 zero padding bits,
-    raises ValueError.
+    raises ValueError. ``block`` must be the encoder's (taken from a VectorCode).
     """
     if isinstance(data, VectorCode):
         c = data
         if c.bits is None:
             raise ValueError("this VectorCode was appended to a stream: decode the stream with StreamDecoder")
+        block = c.block if block is None else block
         method = c.method if method is None else method
         seed = c.seed if seed is None else seed
         code = (None if c.code == "fixed" else c.code) if code is None else code
@@ -289,6 +315,10 @@ def decode_vector(data, p, method=None, seed=None, *, shape=None, code=None, dep
     if method is None or seed is None:
         raise ValueError("decode_vector needs the method and the seed the vector was encoded with")
     shape = vector_shape(p, shape)
+    b = check_block(method, block)
+    if b is not None:
+        check_block_options(method, depth, index_model)
+        return decode_block_bits(data, p, method, seed, shape=shape, block=b, bits=bits, code=code)
     seeds = np.array([check_seed(seed)], np.uint64)
     check_model(index_model)
     d = math.prod(shape)

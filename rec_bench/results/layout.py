@@ -50,6 +50,12 @@ CELL_COLUMNS = {
 }
 PAIR_PREFIXES = ("q_", "p_")  # explicit pairs: q_<target parameter>, p_<proposal parameter>, float64
 
+# columns only a study with blocks (rec_bench.coding.blocks) has, on every row, after cell_seconds
+BLOCK_COLUMNS = {
+    "block_size": "int64",  # coordinates per message (1: the per-coordinate methods of that study)
+    "block_joint": "float64",  # sum_j Phi^-1(F_Q(x_j)) / sqrt(b) of the block's samples; NaN for b = 1
+}
+
 # why a study row is censored
 CENSOR_NONE, CENSOR_STEPS, CENSOR_TIME = "", "steps", "time"
 
@@ -129,7 +135,7 @@ def study_columns(columns, keep_others=True):
     cols = list(columns)
     head = [c for c in CELL_COLUMNS if c in cols]
     pair = [c for c in cols if c.startswith(PAIR_PREFIXES)]
-    body = [c for c in ("rep", *MESSAGE_COLUMNS, "censor", "cell_seconds") if c in cols]
+    body = [c for c in ("rep", *MESSAGE_COLUMNS, "censor", "cell_seconds", *BLOCK_COLUMNS) if c in cols]
     rest = [c for c in cols if c not in head + pair + body] if keep_others else []
     return head + pair + body + rest
 

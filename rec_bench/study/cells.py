@@ -136,15 +136,19 @@ class Cell:
     chunk: int
     spec_seed: int
     block: int = 0  # index of the pairs block in the spec
+    coords: int = 1  # coordinates per message: > 1 codes blocks of that many copies of the pair
     id: str = field(default="", compare=False)
 
     def identity(self):
         """Everything that determines this cell's rows (plus the package version)."""
-        return {
+        out = {
             "pair": self.pair.key, "method": self.method, "code": self.code, "depth": self.depth,
             "bits": self.bits, "repetitions": self.repetitions, "max_steps": self.max_steps,
             "time_budget": self.time_budget, "seed": self.spec_seed, "version": __version__,
         }
+        if self.coords > 1:  # absent for one coordinate: the cells of specs without blocks keep their ids
+            out["coords"] = self.coords
+        return out
 
     def pair_seed(self) -> int:
         return _h64({"seed": self.spec_seed, "pair": self.pair.key})
@@ -242,7 +246,7 @@ def expand(spec, file="<spec>"):
     cells = []
     for block, pt in pair_points(spec, file):
         kl_nominal = None
-        for i, m in enumerate(methods):
+        for i, m, coords in [(i, m, c) for i, m in enumerate(methods) for c in _list(m.get("block", 1))]:
             meth = METHODS[m["name"]]
             opt = {k: m.get(k, top[k]) for k in top}
             sizes = [(None, None)]  # (code_bits, extra_bits)
@@ -250,7 +254,7 @@ def expand(spec, file="<spec>"):
                 if "extra_bits" in m:
                     if kl_nominal is None:
                         kl_nominal = pt.nominal_kl()
-                    base = math.floor(kl_nominal + 0.5)
+                    base = math.floor(coords * kl_nominal + 0.5)
                     # a budget relative to KL asks for codes around KL: where KL + extra is
                     # below one bit no code exists, and that cell is left out (absolute sizes
                     # out of range are still errors, below)
@@ -281,6 +285,7 @@ def expand(spec, file="<spec>"):
                     max_steps=max_steps,
                     time_budget=None if opt["time_budget"] is None else float(opt["time_budget"]),
                     chunk=int(opt["chunk"] or DEFAULT_CHUNK), spec_seed=int(spec["seed"]), block=block,
+                    coords=int(coords),
                 )
                 cid = hashlib.sha256(json.dumps(cell.identity(), sort_keys=True).encode()).hexdigest()[:16]
                 cells.append(_with_id(cell, cid))

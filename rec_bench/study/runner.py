@@ -45,7 +45,32 @@ def _simulate(cell, q, p, seeds):
     kw = dict(max_steps=cell.max_steps, depth=cell.depth, bits=cell.bits)
     if cell.code != "fixed":
         kw["code"] = cell.code
+    if cell.coords > 1:
+        return _simulate_blocks(cell, q, p, seeds, kw)
     return simulate(cell.method, q, p, seeds, **kw)
+
+
+def _simulate_blocks(cell, q, p, seeds, kw):
+    """One block of ``cell.coords`` copies of each message's pair per seed: the message columns
+    (``seed`` the repetition's, ``kl`` and ``dinf`` the block's, ``sample`` its first coordinate)
+    and ``block_joint``, the block's Gaussianised sum sum_j Phi^-1(F_Q(x_j)) / sqrt(b), which is
+    N(0, 1) for exact samples (rec_bench.bias.BlockBiasResult)."""
+    from scipy.special import ndtri
+
+    from ..simulate import simulate_blocks
+
+    b = cell.coords
+    wide = lambda d: type(d)(*[np.ascontiguousarray(np.broadcast_to(  # noqa: E731
+        np.asarray(getattr(d, f), np.float64)[..., None] if np.ndim(getattr(d, f)) else getattr(d, f),
+        (len(seeds), b))) for f in d._fields])
+    kw.pop("depth")
+    df = simulate_blocks(cell.method, wide(q), p if p.shape == () else wide(p), seeds, block=b, **kw)
+    df["seed"] = np.asarray(seeds, np.uint64)
+    x = np.array([v if len(v) else [np.nan] * b for v in df["samples"]], np.float64)
+    qs = wide(q).scipy()
+    with np.errstate(all="ignore"):
+        df["block_joint"] = ndtri(np.clip(qs.cdf(x), 1e-300, 1 - 1e-16)).sum(axis=1) / np.sqrt(b)
+    return df
 
 
 def _subset(q, idx):
@@ -65,14 +90,17 @@ def _warm_up(cell, q, p):
     """Compile (or load from Numba's cache) this method's kernel in this process, outside the
     cell's clock: a one-message call with a one-step budget (ORC's and MRC's 2^K candidates: a size
     beyond its budget is refused up front), result discarded."""
-    key = (cell.method, cell.pair.family, cell.code, cell.depth is None, cell.bits is None)
+    key = (cell.method, cell.pair.family, cell.code, cell.depth is None, cell.bits is None, cell.coords > 1)
     if key not in _WARM:
         one = _subset(q, np.arange(1)) if q.shape != () else _repeat(q, 1)
         kw = dict(depth=cell.depth, bits=cell.bits, **({} if cell.code == "fixed" else {"code": cell.code}))
         from .. import simulate
 
         budget = 1 if cell.bits is None else 2 ** int(cell.bits)
-        simulate(cell.method, one, p, np.zeros(1, np.uint64), max_steps=budget, **kw)
+        if cell.coords > 1:
+            _simulate_blocks(cell, one, p, np.zeros(1, np.uint64), dict(kw, max_steps=budget))
+        else:
+            simulate(cell.method, one, p, np.zeros(1, np.uint64), max_steps=budget, **kw)
         _WARM.add(key)
 
 
@@ -101,7 +129,11 @@ def run_chunk(cell, start, stop, time_share=None):
         # always per-message parameter arrays: one array layout for every pair, hence one compiled
         # signature of the kernel (scalar and array targets reach it with different read-only flags)
         qq = _subset(q, np.arange(done, done + k)) if per_message else _repeat(q, k)
-        parts.append(R.messages(_simulate(cell, qq, p, seeds[done:done + k])))
+        sim = _simulate(cell, qq, p, seeds[done:done + k])
+        part = R.messages(sim)
+        if cell.coords > 1:
+            part["block_joint"] = sim["block_joint"].to_numpy()
+        parts.append(part)
         done += k
     censor = [np.where(part["censored"].to_numpy(), R.CENSOR_STEPS, R.CENSOR_NONE) for part in parts]
     if done < n:  # the time budget ran out: the rest are censored rows, never dropped
@@ -198,6 +230,7 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
     shards = R.open_shards(output, fresh)
     done = R.finished_cells(output, {c.id for c in cells})  # shards and cells of an earlier output
     todo = [c for c in cells if c.id not in done]
+    blocks = any(c.coords > 1 for c in cells)
     reused = len(cells) - len(todo)
     jobs = int(jobs) if jobs else (os.cpu_count() or 1)
     where = scheduler if isinstance(scheduler, str) else "client"
@@ -225,6 +258,10 @@ def run_study(spec_path, out=None, jobs=None, scheduler=None, fresh=False, progr
                 rows = pd.concat([f for _, f in sorted(results.pop(cell.id), key=lambda x: x[0])],
                                  ignore_index=True)
                 df = R.study_rows(cell.columns(), rows["rep"], rows, rows["censor"], elapsed[cell.id])
+                if blocks:  # a spec with blocks: every row says its block size
+                    df["block_size"] = np.int64(cell.coords)
+                    df["block_joint"] = rows["block_joint"].to_numpy() if "block_joint" in rows \
+                        else df["sample"].to_numpy() * 0.0 + np.nan
                 R.write_shard(shards, cell.id, df)
                 done[cell.id] = df
                 written += 1

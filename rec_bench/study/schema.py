@@ -141,6 +141,9 @@ METHOD_OBJECT = {
         **{m.option.name: _grid({"type": "integer", "minimum": m.option.low, "maximum": m.option.high})
            for m in METHODS.values() if m.option is not None},
         "extra_bits": _grid({"type": "integer"}),
+        # coordinates per message (rec_bench.coding.blocks): each message is a block of this many
+        # copies of the pair; extra_bits then counts from round(block x KL)
+        "block": _grid({"type": "integer", "minimum": 1, "maximum": 64}),
     },
     "additionalProperties": False,
 }
@@ -234,6 +237,13 @@ def _semantic_checks(spec, file):
         sizes = {o.name for o in (x.option for x in METHODS.values()) if o is not None} | {"extra_bits"}
         given = [k for k in sizes if k in m]
         where = f"methods[{i}]"
+        blocks = m.get("block", 1)
+        if any(b > 1 for b in (blocks if isinstance(blocks, list) else [blocks])):
+            from ..coding.blocks import BLOCK_METHODS
+
+            if meth.name not in BLOCK_METHODS:
+                raise SpecError(file, f"{where}.block", f"method {meth.name} codes one coordinate at a time; "
+                                f"blocks of more need one of {', '.join(BLOCK_METHODS)}")
         if meth.option is None and given:
             raise SpecError(file, f"{where}.{given[0]}",
                             f"method {meth.name} writes a universal code and takes no code size")
