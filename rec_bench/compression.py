@@ -111,6 +111,16 @@ def _reference_depth(model):
     return max(1, round(model.kappa / np.log(2))) if model.kappa else 3
 
 
+BLOCK_REFERENCE = 4  # the block size the file codes in one bit
+
+
+def _reference_bits(model):
+    """The K of ORC/MRC in blocks that the file codes in one bit: the KL of a block of
+    ``BLOCK_REFERENCE`` IsoKL coordinates in bits, rounded, plus one (15 for the committed IsoKL
+    model); 15 for a model without one KL per coordinate."""
+    return round(BLOCK_REFERENCE * model.kappa / np.log(2)) + 1 if model.kappa else 15
+
+
 @dataclass(frozen=True)
 class FileMethod:
     """A latent method as the file names it. ``id`` is sent as Elias gamma (1 bit for id 1, 3 bits for
@@ -134,7 +144,14 @@ FILE_METHODS = {m.name: m for m in (
     FileMethod(3, "as*", (), _REC_CODES),
     FileMethod(4, "grcs", (), _REC_CODES),
     FileMethod(5, "grcd", (), _REC_CODES),
+    # blocks of coordinates as one message (rec_bench.coding.blocks): K-bit indices, sent as raw bits
+    FileMethod(6, "orc", ("block", "bits"), ("fixed",),
+               {"block": lambda m: BLOCK_REFERENCE, "bits": _reference_bits}),
+    FileMethod(7, "mrc", ("block", "bits"), ("fixed",),
+               {"block": lambda m: BLOCK_REFERENCE, "bits": _reference_bits}),
 )}
+BLOCK_FILE_METHODS = ("orc", "mrc")  # their option value is (block, bits)
+MAX_BLOCK_BITS = 40  # K at most (ORC's and MRC's bits option)
 _BY_ID = {m.id: m for m in FILE_METHODS.values()}
 REC_METHODS = tuple(FILE_METHODS)  # the methods whose latent is relative entropy coded
 BB_PRECISION = 8  # bits-back's default latent precision (sent in one bit)
@@ -264,10 +281,11 @@ def _options(method, options):
     if m.name not in REC_METHODS:
         raise ValueError(f"method {method!r} is not available for images; "
                          f"choose one of {sorted(REC_METHODS) + ['bb-ans']}")
-    unknown = set(options) - {"depth", "code", "max_steps", "refine", "candidates", "progress"}
+    unknown = set(options) - {"depth", "block", "bits", "code", "max_steps", "refine", "candidates",
+                              "progress"}
     if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), code, max_steps, "
-                         "refine, candidates, progress")
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), block and bits "
+                         "(orc, mrc), code, max_steps, refine, candidates, progress")
     if options.get("refine"):
         from .vae.sender import check_steps
 
@@ -281,6 +299,23 @@ def _options(method, options):
         names = ", ".join(repr(c) for c in UNIVERSAL)
         raise ValueError(f"code must be {names} or 'model' (the index entropy coded with the model's "
                          f"committed depth table), got {code!r}")
+    if m.name in BLOCK_FILE_METHODS:  # blocks of coordinates, each one ORC/MRC message of K bits
+        block, bits = options.get("block"), options.get("bits")
+        if depth is not None:
+            raise ValueError(f"{m.name} takes block and bits, not depth")
+        if block is None or isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2:
+            raise ValueError(f"{m.name} in the image codec codes blocks: it needs block=b, an integer >= 2 "
+                             f"(coordinates per message), got {block!r}")
+        if bits is None or isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) \
+                or not 1 <= bits <= MAX_BLOCK_BITS:
+            raise ValueError(f"{m.name} needs bits=K, an integer in [1, {MAX_BLOCK_BITS}] (2^K candidates a "
+                             f"block), got {bits!r}")
+        if code not in (None, "fixed"):
+            raise ValueError(f"{m.name} writes each block's index in K bits (code='fixed')")
+        return m.name, "fixed", (int(block), int(bits))
+    if options.get("block") is not None or options.get("bits") is not None:
+        raise ValueError(f"{m.name} takes no block or bits option; blocks are for "
+                         f"{' and '.join(BLOCK_FILE_METHODS)}")
     if m.option is not None:  # DAD*, the one fixed-length method of the format (its depth field)
         if depth is None or isinstance(depth, bool) or int(depth) != depth or not 0 <= int(depth) <= 62:
             raise ValueError(f"dad* needs depth=D, an integer in [0, 62], got {depth!r}")
@@ -304,8 +339,17 @@ def _index_model(model, method, depth):
     return table
 
 
+def _option_values(method, depth):
+    """The values of a method's options (``FileMethod.options``) from the codec's option value."""
+    if method == "dad*":
+        return [depth]
+    return list(depth) if method in BLOCK_FILE_METHODS else []
+
+
 def _stream_options(model, method, code, depth):
     kw = {}
+    if method in BLOCK_FILE_METHODS:
+        return {"block": depth[0], "bits": depth[1]}
     if method == "dad*":
         kw["depth"] = depth
     elif code != "model":
@@ -373,6 +417,8 @@ def _latent_bits_min(model, method, code, depth):
     code's D + 1 bits, a universal code's 1 bit, a model-coded depth symbol's least cost); bounds how
     many latents a file of given size can hold, before anything is allocated."""
     d = model.latent
+    if method in BLOCK_FILE_METHODS:  # ceil(d / b) blocks of K bits
+        return -(-d // depth[0]) * depth[1]
     if code == "fixed":
         return d * (depth + 1)
     if code != "model":
@@ -391,6 +437,13 @@ def _put_latents(sink, model, mu, s, method, code, depth, seed, max_steps, seeds
 
     if len(mu) == 0:
         return np.zeros((0, model.latent)), np.zeros(0)
+    if method in BLOCK_FILE_METHODS:  # the blocks' K-bit indices, as raw bits
+        from .coding.blocks import encode_blocks
+
+        c = encode_blocks(sink, Normal(mu, s), _STD, method, np.asarray(seeds, np.uint64), block=depth[0],
+                          bits=depth[1], max_steps=max_steps)
+        return (np.asarray(c.sample, np.float64).reshape(len(mu), model.latent),
+                np.asarray(c.code_bits).sum(axis=1))
     if code == "model":
         pair = resolve(Normal(mu, s), _STD)
         st = setup(method, None, depth if method == "dad*" else None, None, pair.shape,
@@ -414,6 +467,11 @@ def _get_latents(src, model, method, code, depth, seed, seeds):
     m, d = len(seeds), model.latent
     if m == 0:
         return np.zeros((0, d))
+    if method in BLOCK_FILE_METHODS:
+        from .coding.blocks import decode_blocks
+
+        return np.asarray(decode_blocks(src, _STD, m, method, np.asarray(seeds, np.uint64), shape=(d,),
+                                        block=depth[0], bits=depth[1]), np.float64).reshape(m, d)
     if code == "model":
         st = setup(method, None, depth if method == "dad*" else None, None, (m, d),
                    _index_model(model, method, depth))
@@ -540,6 +598,9 @@ def _pop_fields(src, kind, model):
             h[name] = ref + _unzigzag(get_universal(src, ELIAS_GAMMA, 16) - 1)
         if fm.name == "dad*" and not 0 <= h["depth"] <= 62:
             raise ValueError(f"corrupted file: dad* depth {h['depth']}")
+        if fm.name in BLOCK_FILE_METHODS and not (2 <= h["block"] <= model.latent
+                                                  and 1 <= h["bits"] <= MAX_BLOCK_BITS):
+            raise ValueError(f"corrupted file: {fm.name} in blocks of {h['block']} with {h['bits']} bits")
     elif kind == "bits-back":
         from .bitsback import check_precision
 
@@ -689,7 +750,7 @@ def _compress_rec(x, model, method, code, depth, seed, options):
     parts["flags"] = after - vb
     vb = after
     head = AnsSink()
-    _fields(head, "rec", model, FILE_METHODS[method], code, [depth] if method == "dad*" else [], seed, k, n)
+    _fields(head, "rec", model, FILE_METHODS[method], code, _option_values(method, depth), seed, k, n)
     head.push_onto(coder)
     after = coder.num_valid_bits()
     parts["fields"] = after - vb
@@ -842,6 +903,8 @@ def _decompress_rec(first, h, src, model):
     coder = src.coder
     n = h["count"]
     method, code, depth = h["method"], h["code"], h.get("depth", 0)
+    if method in BLOCK_FILE_METHODS:
+        depth = (h["block"], h["bits"])
     # every image costs at least its latent's least (stored: its raw bits): checked before allocating
     least = RAW_BITS if method == "stored" else min(RAW_BITS, _latent_bits_min(model, method, code, depth))
     if n * least + CHECK_BITS > coder.num_valid_bits() + 1:
@@ -1133,8 +1196,10 @@ def cli_compress(a):
     x = read_images(a.images)
     opts = {}
     if a.method == "bb-ans":
-        if a.depth is not None or a.code or a.refine or a.candidates != 1:
-            raise ValueError("bb-ans takes --precision only (no --depth, --code, --refine or --candidates)")
+        if (a.depth is not None or a.block is not None or a.bits is not None or a.code or a.refine
+                or a.candidates != 1):
+            raise ValueError("bb-ans takes --precision only (no --depth, --block, --bits, --code, --refine "
+                             "or --candidates)")
         if a.precision is not None:
             opts["precision"] = a.precision
     else:
@@ -1142,6 +1207,11 @@ def cli_compress(a):
             raise ValueError("--precision is bb-ans's option")
         if a.depth is not None:
             opts["depth"] = a.depth
+        if a.method in BLOCK_FILE_METHODS:  # the usual blocks unless told: 4 coordinates, K = 15 (IsoKL)
+            opts["block"] = BLOCK_REFERENCE if a.block is None else a.block
+            opts["bits"] = _reference_bits(_model(a.model)) if a.bits is None else a.bits
+        elif a.block is not None or a.bits is not None:
+            raise ValueError(f"--block and --bits are for {' and '.join(BLOCK_FILE_METHODS)}")
         if a.code:
             opts["code"] = a.code
         if a.refine:
@@ -1184,6 +1254,9 @@ def add_subcommands(sub):
     c.add_argument("--method", default="ad*", choices=sorted(REC_METHODS) + ["bb-ans"],
                    help="latent REC method (default ad*), or bb-ans: bits-back ANS on the same model")
     c.add_argument("--depth", type=int, help="DAD* depth D")
+    c.add_argument("--block", type=int, help=f"orc/mrc: coordinates per message (default {BLOCK_REFERENCE})")
+    c.add_argument("--bits", type=int, help="orc/mrc: K, 2^K candidates and K bits a block (default: the "
+                                            "KL of a block of the IsoKL model, rounded, + 1: 15)")
     c.add_argument("--code", choices=[*UNIVERSAL, "model"],
                    help="index code: elias-delta (default), elias-gamma (as*/ad*/grcs/grcd) or model "
                         "(the model's depth table)")
