@@ -62,8 +62,15 @@ def configurations(kappa_bits):
         ("VAE + AD*", "vae", "ad*", {}),
         ("VAE + AD* (Elias gamma)", "vae", "ad*", {"code": "elias-gamma"}),
         ("VAE + AD* (model index)", "vae", "ad*", {"code": "model"}),
+        # greedy rejection coding (Flamich, Markou and Hernandez-Lobato 2023): runtime linear in KL
+        ("VAE + GRCS", "vae", "grcs", {}),
+        ("VAE + GRCD", "vae", "grcd", {}),
+        ("VAE + GRCS (model index)", "vae", "grcs", {"code": "model"}),
+        ("VAE + GRCD (model index)", "vae", "grcd", {"code": "model"}),
         ("IsoKL + AD*", "isokl", "ad*", {}),
         ("IsoKL + AD* (model index)", "isokl", "ad*", {"code": "model"}),
+        ("IsoKL + GRCD", "isokl", "grcd", {}),
+        ("IsoKL + GRCD (model index)", "isokl", "grcd", {"code": "model"}),
     ]
     out += [(f"IsoKL + DAD* D={d}", "isokl", "dad*", {"depth": d}) for d in depths]
     out += [(f"IsoKL + DAD* D={d} (model index)", "isokl", "dad*", {"depth": d, "code": "model"})
@@ -199,6 +206,40 @@ class Checkpoint:
         return value
 
 
+def reuse(ck, path, n, samples, seed, models):
+    """Put the measurements of an earlier study's parquet (``--reuse``) into the checkpoint ``ck``, where
+    it has none of them yet, so that only the measurements the parquet lacks (new configurations) are
+    made. The parquet must have been made with the same images, samples, seed and model weights (its
+    provenance says so), else SystemExit. Returns the number of measurements taken over."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.read_schema(path).metadata[METADATA_KEY])
+    theirs = {k: v["hash"] for k, v in meta["models"].items()}
+    if (meta["images"], meta["elbo_samples"], meta["seed"]) != (n, samples, seed) or \
+            theirs != {k: m.hash for k, m in models.items()}:
+        sys.exit(f"error: {path} was measured with other images, samples, seed or models; "
+                 "it cannot be reused")
+    df = pd.read_parquet(path).drop(columns=["bits_per_pixel"])
+    rows = [{k: v for k, v in r.items() if not (v is None or (isinstance(v, float) and math.isnan(v)))}
+            for r in df.to_dict("records")]
+    keys = {}
+    for r in rows:
+        if r["section"] == "elbo":
+            keys[f"elbo {'refined ' if r.get('refine') else ''}{r['model']}"] = r
+        elif r["section"] == "codec":
+            keys[f"{r['config']} | {r['scope']}"] = r
+    baseline = [r for r in rows if r["section"] == "baseline"]
+    if baseline:
+        keys["baselines"] = baseline
+    done = 0
+    for key, value in keys.items():
+        if ck.get(key) is None:
+            ck.put(key, value)
+            done += 1
+    return done
+
+
 def _parts_row(stats, n):
     """Bits per image of a Stats (or a list of one-image Stats), by part."""
     if isinstance(stats, list):
@@ -243,6 +284,8 @@ def run(a, log=print):
     ck = Checkpoint(a.partial, {"images": n, "samples": a.samples, "seed": a.seed, "single": a.single,
                                 "check_every": a.check_every,
                                 "models": {k: m.hash for k, m in models.items()}}, a.fresh)
+    if a.reuse:
+        log(f"reused from {a.reuse}: {reuse(ck, a.reuse, n, a.samples, a.seed, models)} measurements")
     rows = []
 
     log(f"-ELBO on {n} test images ({a.samples} samples of z per image):")
@@ -548,6 +591,10 @@ def main(argv=None):
     ap.add_argument("--partial", default=str(ROOT / "results" / "compression.partial"),
                     help="directory of finished measurements, for resuming")
     ap.add_argument("--fresh", action="store_true", help="forget finished measurements and start over")
+    ap.add_argument("--reuse", metavar="PARQUET",
+                    help="take the measurements an earlier study's parquet holds (e.g. "
+                         "results/reference/compression.parquet, made with the same images, samples, seed "
+                         "and models) instead of making them again: only new configurations are measured")
     ap.add_argument("--only", metavar="REGEX",
                     help="only the measurements whose 'configuration | scope' matches (a second process "
                          "sharing the checkpoint); writes no outputs")

@@ -102,7 +102,7 @@ def test_blocks_cost_exactly_k_bits_a_block_and_usual_options_one_bit(isokl, vae
         # elias-delta g(2), 3 bits); block and bits at their references: a bit each
         assert st.parts["fields"] == pytest.approx(ad.parts["fields"] + 4 - 2 + 2, abs=0.01)
     _, other = Z.compress_with_stats(x, isokl, "orc", seed=5, block=3, bits=12)
-    assert other.parts["latents"] == pytest.approx(len(x) * 7 * 12, abs=0.01)  # ceil(20 / 3) = 7, the last of 2
+    assert other.parts["latents"] == pytest.approx(len(x) * 7 * 12, abs=0.01)  # 7 blocks, the last of 2
     assert other.parts["fields"] > ad.parts["fields"] + 4
     assert Z._reference_bits(isokl) == 15 and Z._reference_bits(vae) == 15
 
