@@ -4,7 +4,8 @@
 ``decompress(data, model=None) -> uint8 images`` (n, 28, 28). Per image, the encoder gives the
 posterior q(z|x) = prod_i N(mu_i, s_i^2); each coordinate of z is sent by relative entropy coding
 against the prior N(0, 1) (AS*, AD* or DAD*, Flamich, Markou and Hernandez-Lobato 2022; or greedy
-rejection coding, GRCS or GRCD, Flamich, Markou and Hernandez-Lobato 2023), and the
+rejection coding, GRCS or GRCD, Flamich, Markou and Hernandez-Lobato 2023; or, in blocks of b
+coordinates as one message, ORC or MRC with 2^K candidates a block, rec_bench.coding.blocks), and the
 pixels are entropy coded with the decoder's p(x|z) at the decoded z. Everything in a file, the
 header's fields, the latents' symbols and the pixels, goes through one ANS coder (constriction;
 Bamler 2022), so a file pays for one coder's flush, and a single image costs about its -ELBO plus
@@ -27,9 +28,12 @@ little-endian, without the zero high bytes of the top word (so a file never ends
     the stack, popped in this order:
     fields      the header as universal codes (g = Elias gamma, d = Elias delta) of small integers;
                 REC: the latent method g(id) (``FILE_METHODS``: 1 = ad*, 2 = dad*, 3 = as*, 4 = grcs,
-                5 = grcd), its index code g(1 + place in the method's list: ad*/as*/grc* model, elias-delta,
-                elias-gamma; dad* model, fixed), its options (dad*: the depth D as g(1 + zigzag(D -
-                D0)), D0 the IsoKL model's KL per coordinate in bits, rounded), the seed d(seed + 1),
+                5 = grcd, 6 = orc, 7 = mrc), its index code g(1 + place in the method's list:
+                ad*/as*/grc* model, elias-delta, elias-gamma; dad* model, fixed; orc/mrc fixed), its
+                options (dad*: the depth D as g(1 + zigzag(D - D0)), D0 the IsoKL model's KL per
+                coordinate in bits, rounded; orc/mrc: the block b as g(1 + zigzag(b - 4)), then K as
+                g(1 + zigzag(K - K0)), K0 the KL of 4 IsoKL coordinates in bits, rounded, + 1 = 15), the
+                seed d(seed + 1),
                 the candidates K (a power of two 2^e as g(2e + 1), else g(2 bitlen(K)) and K's bits
                 below its top one), the count d(n); bits-back: the precision p as g(1 + zigzag(p - 8)),
                 the seed d(seed + 1), the count d(n); stored: the count d(n)
@@ -40,7 +44,9 @@ little-endian, without the zero high bytes of the top word (so a file never ends
                 coordinate_seed(that seed, j)): with code = model each image's depth symbols (the
                 model's committed depth table), escapes and path bits (the model-coded layout of
                 rec_bench.coding.vector); with DAD*'s fixed code the m d (D + 1) bits of the stream
-                of the m modelled images; with a universal code d(its length + 1), then its bits
+                of the m modelled images; with a universal code d(its length + 1), then its bits;
+                orc/mrc: each image's ceil(d / b) blocks (consecutive coordinates, the last shorter),
+                block k of image i with seed coordinate_seed(s_i, k), its index - 1 in K raw bits
     pixels      image by image: p(x|z) at the decoded z (24-bit tables), or a stored image's 784
                 uniform bytes; bits-back: image by image, the latent by the prior, the pixels, and
                 the latent pushed back with the posterior (rec_bench.bitsback)
