@@ -50,6 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PIXELS = 784
 REFINE = 20  # gradient steps of the sender's posterior refinement
 CANDIDATES = 16  # latent candidates per image
+BLOCK = 4  # coordinates per ORC/MRC message
+
+
+def block_bits(kappa_bits):
+    """K of the blocks: a block's KL in bits, rounded, plus one (15 for the IsoKL model)."""
+    return round(BLOCK * kappa_bits) + 1
 METADATA_KEY = b"rec_bench_compression"
 
 
@@ -75,6 +81,10 @@ def configurations(kappa_bits):
     out += [(f"IsoKL + DAD* D={d}", "isokl", "dad*", {"depth": d}) for d in depths]
     out += [(f"IsoKL + DAD* D={d} (model index)", "isokl", "dad*", {"depth": d, "code": "model"})
             for d in depths if d >= 2]
+    # blocks of coordinates as one message (rec_bench.coding.blocks): ORC and MRC, 2^K candidates a block
+    b, kb = BLOCK, block_bits(kappa_bits)
+    out += [(f"IsoKL + {name} b={b} K={kb}", "isokl", method, {"block": b, "bits": kb})
+            for name, method in (("ORC", "orc"), ("MRC", "mrc"))]
     # the sender's searches (rec_bench.vae.sender): refined posteriors, latent candidates
     r, c = REFINE, CANDIDATES
     out += [
@@ -89,6 +99,11 @@ def configurations(kappa_bits):
          {"depth": k, "code": "model", "refine": r}),
         (f"IsoKL + DAD* D={k} (model index), refined, {c} candidates", "isokl", "dad*",
          {"depth": k, "code": "model", "refine": r, "candidates": c}),
+        (f"IsoKL + ORC b={b} K={kb}, {c} candidates", "isokl", "orc",
+         {"block": b, "bits": kb, "candidates": c}),
+        (f"IsoKL + ORC b={b} K={kb}, refined", "isokl", "orc", {"block": b, "bits": kb, "refine": r}),
+        (f"IsoKL + ORC b={b} K={kb}, refined, {c} candidates", "isokl", "orc",
+         {"block": b, "bits": kb, "refine": r, "candidates": c}),
     ]
     return out
 
@@ -331,8 +346,9 @@ def run(a, log=print):
         return {"section": "codec", "model": k, "config": label, "method": method,
                 "refine": opts.get("refine", 0), "candidates": opts.get("candidates", 1),
                 "depth": opts.get("depth"), "precision": opts.get("precision"),
-                "code": None if method == "bb-ans" else opts.get("code", "fixed" if method == "dad*" else
-                                                                  "elias-delta"),
+                "block": opts.get("block"), "bits": opts.get("bits"),
+                "code": None if method == "bb-ans" else opts.get("code", "fixed" if method in
+                                                                  ("dad*", "orc", "mrc") else "elias-delta"),
                 "scope": scope, "images": count, "nelbo_bits": nelbo[k]}
 
     def finish(row, parts):
