@@ -369,6 +369,8 @@ def test_bad_input_is_a_clear_error(vae):
     with pytest.raises(ValueError, match="not available for images"):
         Z.compress(X[:2], vae, "rs")
     with pytest.raises(ValueError, match="unknown option"):
+        Z.compress(X[:2], vae, "ad*", width=3)
+    with pytest.raises(ValueError, match="ad\\* takes no block or bits option"):  # orc's and mrc's options
         Z.compress(X[:2], vae, "ad*", bits=3)
     with pytest.raises(ValueError, match="seed"):
         Z.compress(X[:2], vae, "ad*", seed=-1)
