@@ -373,11 +373,16 @@ def run(a, log=print):
         plan = [(c, scope) for c, scope in plan if re.search(a.only, f"{c[0]} | {scope}")]
         if a.reverse:
             plan = plan[::-1]
+    left_out = []
     for (label, k, method, opts), scope in plan:
         if scope == "single" and not a.single:
             continue
         key = f"{label} | {scope}"
         row = ck.get(key)
+        if row is None and a.available:  # outputs from the finished measurements only
+            log(f"  {label} [{scope}]: not measured yet, left out")
+            left_out.append(key)
+            continue
         if row is None:
             m = models[k]
             if scope == "set":
@@ -461,6 +466,7 @@ def run(a, log=print):
                     "loadavg_end": os.getloadavg()},
         "start": dt.datetime.fromtimestamp(t_start, dt.timezone.utc).isoformat(),
         "seconds_this_run": time.time() - t_start,
+        "left_out": left_out,  # --available: measurements not made yet
     }
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -615,6 +621,9 @@ def main(argv=None):
                     help="only the measurements whose 'configuration | scope' matches (a second process "
                          "sharing the checkpoint); writes no outputs")
     ap.add_argument("--reverse", action="store_true", help="with --only: in reverse order")
+    ap.add_argument("--available", action="store_true",
+                    help="measure nothing: write the outputs from the finished measurements in --partial "
+                         "(those not made yet are left out and named)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "results" / "compression.parquet"))
     ap.add_argument("--table", default=str(ROOT / "results" / "compression_table.md"))
