@@ -50,6 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PIXELS = 784
 REFINE = 20  # gradient steps of the sender's posterior refinement
 CANDIDATES = 16  # latent candidates per image
+BLOCK = 4  # coordinates per ORC/MRC message
+
+
+def block_bits(kappa_bits):
+    """K of the blocks: a block's KL in bits, rounded, plus one (15 for the IsoKL model)."""
+    return round(BLOCK * kappa_bits) + 1
 METADATA_KEY = b"rec_bench_compression"
 
 
@@ -62,12 +68,23 @@ def configurations(kappa_bits):
         ("VAE + AD*", "vae", "ad*", {}),
         ("VAE + AD* (Elias gamma)", "vae", "ad*", {"code": "elias-gamma"}),
         ("VAE + AD* (model index)", "vae", "ad*", {"code": "model"}),
+        # greedy rejection coding (Flamich, Markou and Hernandez-Lobato 2023): runtime linear in KL
+        ("VAE + GRCS", "vae", "grcs", {}),
+        ("VAE + GRCD", "vae", "grcd", {}),
+        ("VAE + GRCS (model index)", "vae", "grcs", {"code": "model"}),
+        ("VAE + GRCD (model index)", "vae", "grcd", {"code": "model"}),
         ("IsoKL + AD*", "isokl", "ad*", {}),
         ("IsoKL + AD* (model index)", "isokl", "ad*", {"code": "model"}),
+        ("IsoKL + GRCD", "isokl", "grcd", {}),
+        ("IsoKL + GRCD (model index)", "isokl", "grcd", {"code": "model"}),
     ]
     out += [(f"IsoKL + DAD* D={d}", "isokl", "dad*", {"depth": d}) for d in depths]
     out += [(f"IsoKL + DAD* D={d} (model index)", "isokl", "dad*", {"depth": d, "code": "model"})
             for d in depths if d >= 2]
+    # blocks of coordinates as one message (rec_bench.coding.blocks): ORC and MRC, 2^K candidates a block
+    b, kb = BLOCK, block_bits(kappa_bits)
+    out += [(f"IsoKL + {name} b={b} K={kb}", "isokl", method, {"block": b, "bits": kb})
+            for name, method in (("ORC", "orc"), ("MRC", "mrc"))]
     # the sender's searches (rec_bench.vae.sender): refined posteriors, latent candidates
     r, c = REFINE, CANDIDATES
     out += [
@@ -82,6 +99,11 @@ def configurations(kappa_bits):
          {"depth": k, "code": "model", "refine": r}),
         (f"IsoKL + DAD* D={k} (model index), refined, {c} candidates", "isokl", "dad*",
          {"depth": k, "code": "model", "refine": r, "candidates": c}),
+        (f"IsoKL + ORC b={b} K={kb}, {c} candidates", "isokl", "orc",
+         {"block": b, "bits": kb, "candidates": c}),
+        (f"IsoKL + ORC b={b} K={kb}, refined", "isokl", "orc", {"block": b, "bits": kb, "refine": r}),
+        (f"IsoKL + ORC b={b} K={kb}, refined, {c} candidates", "isokl", "orc",
+         {"block": b, "bits": kb, "refine": r, "candidates": c}),
     ]
     return out
 
@@ -199,6 +221,40 @@ class Checkpoint:
         return value
 
 
+def reuse(ck, path, n, samples, seed, models):
+    """Put the measurements of an earlier study's parquet (``--reuse``) into the checkpoint ``ck``, where
+    it has none of them yet, so that only the measurements the parquet lacks (new configurations) are
+    made. The parquet must have been made with the same images, samples, seed and model weights (its
+    provenance says so), else SystemExit. Returns the number of measurements taken over."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.read_schema(path).metadata[METADATA_KEY])
+    theirs = {k: v["hash"] for k, v in meta["models"].items()}
+    if (meta["images"], meta["elbo_samples"], meta["seed"]) != (n, samples, seed) or \
+            theirs != {k: m.hash for k, m in models.items()}:
+        sys.exit(f"error: {path} was measured with other images, samples, seed or models; "
+                 "it cannot be reused")
+    df = pd.read_parquet(path).drop(columns=["bits_per_pixel"])
+    rows = [{k: v for k, v in r.items() if not (v is None or (isinstance(v, float) and math.isnan(v)))}
+            for r in df.to_dict("records")]
+    keys = {}
+    for r in rows:
+        if r["section"] == "elbo":
+            keys[f"elbo {'refined ' if r.get('refine') else ''}{r['model']}"] = r
+        elif r["section"] == "codec":
+            keys[f"{r['config']} | {r['scope']}"] = r
+    baseline = [r for r in rows if r["section"] == "baseline"]
+    if baseline:
+        keys["baselines"] = baseline
+    done = 0
+    for key, value in keys.items():
+        if ck.get(key) is None:
+            ck.put(key, value)
+            done += 1
+    return done
+
+
 def _parts_row(stats, n):
     """Bits per image of a Stats (or a list of one-image Stats), by part."""
     if isinstance(stats, list):
@@ -243,6 +299,8 @@ def run(a, log=print):
     ck = Checkpoint(a.partial, {"images": n, "samples": a.samples, "seed": a.seed, "single": a.single,
                                 "check_every": a.check_every,
                                 "models": {k: m.hash for k, m in models.items()}}, a.fresh)
+    if a.reuse:
+        log(f"reused from {a.reuse}: {reuse(ck, a.reuse, n, a.samples, a.seed, models)} measurements")
     rows = []
 
     log(f"-ELBO on {n} test images ({a.samples} samples of z per image):")
@@ -288,8 +346,9 @@ def run(a, log=print):
         return {"section": "codec", "model": k, "config": label, "method": method,
                 "refine": opts.get("refine", 0), "candidates": opts.get("candidates", 1),
                 "depth": opts.get("depth"), "precision": opts.get("precision"),
-                "code": None if method == "bb-ans" else opts.get("code", "fixed" if method == "dad*" else
-                                                                  "elias-delta"),
+                "block": opts.get("block"), "bits": opts.get("bits"),
+                "code": None if method == "bb-ans" else opts.get("code", "fixed" if method in
+                                                                  ("dad*", "orc", "mrc") else "elias-delta"),
                 "scope": scope, "images": count, "nelbo_bits": nelbo[k]}
 
     def finish(row, parts):
@@ -314,11 +373,16 @@ def run(a, log=print):
         plan = [(c, scope) for c, scope in plan if re.search(a.only, f"{c[0]} | {scope}")]
         if a.reverse:
             plan = plan[::-1]
+    left_out = []
     for (label, k, method, opts), scope in plan:
         if scope == "single" and not a.single:
             continue
         key = f"{label} | {scope}"
         row = ck.get(key)
+        if row is None and a.available:  # outputs from the finished measurements only
+            log(f"  {label} [{scope}]: not measured yet, left out")
+            left_out.append(key)
+            continue
         if row is None:
             m = models[k]
             if scope == "set":
@@ -402,6 +466,7 @@ def run(a, log=print):
                     "loadavg_end": os.getloadavg()},
         "start": dt.datetime.fromtimestamp(t_start, dt.timezone.utc).isoformat(),
         "seconds_this_run": time.time() - t_start,
+        "left_out": left_out,  # --available: measurements not made yet
     }
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -548,10 +613,17 @@ def main(argv=None):
     ap.add_argument("--partial", default=str(ROOT / "results" / "compression.partial"),
                     help="directory of finished measurements, for resuming")
     ap.add_argument("--fresh", action="store_true", help="forget finished measurements and start over")
+    ap.add_argument("--reuse", metavar="PARQUET",
+                    help="take the measurements an earlier study's parquet holds (e.g. "
+                         "results/reference/compression.parquet, made with the same images, samples, seed "
+                         "and models) instead of making them again: only new configurations are measured")
     ap.add_argument("--only", metavar="REGEX",
                     help="only the measurements whose 'configuration | scope' matches (a second process "
                          "sharing the checkpoint); writes no outputs")
     ap.add_argument("--reverse", action="store_true", help="with --only: in reverse order")
+    ap.add_argument("--available", action="store_true",
+                    help="measure nothing: write the outputs from the finished measurements in --partial "
+                         "(those not made yet are left out and named)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "results" / "compression.parquet"))
     ap.add_argument("--table", default=str(ROOT / "results" / "compression_table.md"))

@@ -3,7 +3,9 @@
 ``compress(images, model, method="ad*", seed=0, **options) -> bytes`` and
 ``decompress(data, model=None) -> uint8 images`` (n, 28, 28). Per image, the encoder gives the
 posterior q(z|x) = prod_i N(mu_i, s_i^2); each coordinate of z is sent by relative entropy coding
-against the prior N(0, 1) (AS*, AD* or DAD*; Flamich, Markou and Hernandez-Lobato 2022), and the
+against the prior N(0, 1) (AS*, AD* or DAD*, Flamich, Markou and Hernandez-Lobato 2022; or greedy
+rejection coding, GRCS or GRCD, Flamich, Markou and Hernandez-Lobato 2023; or, in blocks of b
+coordinates as one message, ORC or MRC with 2^K candidates a block, rec_bench.coding.blocks), and the
 pixels are entropy coded with the decoder's p(x|z) at the decoded z. Everything in a file, the
 header's fields, the latents' symbols and the pixels, goes through one ANS coder (constriction;
 Bamler 2022), so a file pays for one coder's flush, and a single image costs about its -ELBO plus
@@ -25,10 +27,13 @@ little-endian, without the zero high bytes of the top word (so a file never ends
     bits-back only: a varint c, the number of initial words the file holds (see below)
     the stack, popped in this order:
     fields      the header as universal codes (g = Elias gamma, d = Elias delta) of small integers;
-                REC: the latent method g(id) (``FILE_METHODS``: 1 = ad*, 2 = dad*, 3 = as*), its
-                index code g(1 + place in the method's list: ad*/as* model, elias-delta,
-                elias-gamma; dad* model, fixed), its options (dad*: the depth D as g(1 + zigzag(D -
-                D0)), D0 the IsoKL model's KL per coordinate in bits, rounded), the seed d(seed + 1),
+                REC: the latent method g(id) (``FILE_METHODS``: 1 = ad*, 2 = dad*, 3 = as*, 4 = grcs,
+                5 = grcd, 6 = orc, 7 = mrc), its index code g(1 + place in the method's list:
+                ad*/as*/grc* model, elias-delta, elias-gamma; dad* model, fixed; orc/mrc fixed), its
+                options (dad*: the depth D as g(1 + zigzag(D - D0)), D0 the IsoKL model's KL per
+                coordinate in bits, rounded; orc/mrc: the block b as g(1 + zigzag(b - 4)), then K as
+                g(1 + zigzag(K - K0)), K0 the KL of 4 IsoKL coordinates in bits, rounded, + 1 = 15), the
+                seed d(seed + 1),
                 the candidates K (a power of two 2^e as g(2e + 1), else g(2 bitlen(K)) and K's bits
                 below its top one), the count d(n); bits-back: the precision p as g(1 + zigzag(p - 8)),
                 the seed d(seed + 1), the count d(n); stored: the count d(n)
@@ -39,7 +44,9 @@ little-endian, without the zero high bytes of the top word (so a file never ends
                 coordinate_seed(that seed, j)): with code = model each image's depth symbols (the
                 model's committed depth table), escapes and path bits (the model-coded layout of
                 rec_bench.coding.vector); with DAD*'s fixed code the m d (D + 1) bits of the stream
-                of the m modelled images; with a universal code d(its length + 1), then its bits
+                of the m modelled images; with a universal code d(its length + 1), then its bits;
+                orc/mrc: each image's ceil(d / b) blocks (consecutive coordinates, the last shorter),
+                block k of image i with seed coordinate_seed(s_i, k), its index - 1 in K raw bits
     pixels      image by image: p(x|z) at the decoded z (24-bit tables), or a stored image's 784
                 uniform bytes; bits-back: image by image, the latent by the prior, the pixels, and
                 the latent pushed back with the posterior (rec_bench.bitsback)
@@ -110,6 +117,16 @@ def _reference_depth(model):
     return max(1, round(model.kappa / np.log(2))) if model.kappa else 3
 
 
+BLOCK_REFERENCE = 4  # the block size the file codes in one bit
+
+
+def _reference_bits(model):
+    """The K of ORC/MRC in blocks that the file codes in one bit: the KL of a block of
+    ``BLOCK_REFERENCE`` IsoKL coordinates in bits, rounded, plus one (15 for the committed IsoKL
+    model); 15 for a model without one KL per coordinate."""
+    return round(BLOCK_REFERENCE * model.kappa / np.log(2)) + 1 if model.kappa else 15
+
+
 @dataclass(frozen=True)
 class FileMethod:
     """A latent method as the file names it. ``id`` is sent as Elias gamma (1 bit for id 1, 3 bits for
@@ -131,7 +148,16 @@ FILE_METHODS = {m.name: m for m in (
     FileMethod(1, "ad*", (), _REC_CODES),
     FileMethod(2, "dad*", ("depth",), ("model", "fixed"), {"depth": _reference_depth}),
     FileMethod(3, "as*", (), _REC_CODES),
+    FileMethod(4, "grcs", (), _REC_CODES),
+    FileMethod(5, "grcd", (), _REC_CODES),
+    # blocks of coordinates as one message (rec_bench.coding.blocks): K-bit indices, sent as raw bits
+    FileMethod(6, "orc", ("block", "bits"), ("fixed",),
+               {"block": lambda m: BLOCK_REFERENCE, "bits": _reference_bits}),
+    FileMethod(7, "mrc", ("block", "bits"), ("fixed",),
+               {"block": lambda m: BLOCK_REFERENCE, "bits": _reference_bits}),
 )}
+BLOCK_FILE_METHODS = ("orc", "mrc")  # their option value is (block, bits)
+MAX_BLOCK_BITS = 40  # K at most (ORC's and MRC's bits option)
 _BY_ID = {m.id: m for m in FILE_METHODS.values()}
 REC_METHODS = tuple(FILE_METHODS)  # the methods whose latent is relative entropy coded
 BB_PRECISION = 8  # bits-back's default latent precision (sent in one bit)
@@ -261,10 +287,11 @@ def _options(method, options):
     if m.name not in REC_METHODS:
         raise ValueError(f"method {method!r} is not available for images; "
                          f"choose one of {sorted(REC_METHODS) + ['bb-ans']}")
-    unknown = set(options) - {"depth", "code", "max_steps", "refine", "candidates", "progress"}
+    unknown = set(options) - {"depth", "block", "bits", "code", "max_steps", "refine", "candidates",
+                              "progress"}
     if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), code, max_steps, "
-                         "refine, candidates, progress")
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are depth (dad*), block and bits "
+                         "(orc, mrc), code, max_steps, refine, candidates, progress")
     if options.get("refine"):
         from .vae.sender import check_steps
 
@@ -278,6 +305,23 @@ def _options(method, options):
         names = ", ".join(repr(c) for c in UNIVERSAL)
         raise ValueError(f"code must be {names} or 'model' (the index entropy coded with the model's "
                          f"committed depth table), got {code!r}")
+    if m.name in BLOCK_FILE_METHODS:  # blocks of coordinates, each one ORC/MRC message of K bits
+        block, bits = options.get("block"), options.get("bits")
+        if depth is not None:
+            raise ValueError(f"{m.name} takes block and bits, not depth")
+        if block is None or isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2:
+            raise ValueError(f"{m.name} in the image codec codes blocks: it needs block=b, an integer >= 2 "
+                             f"(coordinates per message), got {block!r}")
+        if bits is None or isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) \
+                or not 1 <= bits <= MAX_BLOCK_BITS:
+            raise ValueError(f"{m.name} needs bits=K, an integer in [1, {MAX_BLOCK_BITS}] (2^K candidates a "
+                             f"block), got {bits!r}")
+        if code not in (None, "fixed"):
+            raise ValueError(f"{m.name} writes each block's index in K bits (code='fixed')")
+        return m.name, "fixed", (int(block), int(bits))
+    if options.get("block") is not None or options.get("bits") is not None:
+        raise ValueError(f"{m.name} takes no block or bits option; blocks are for "
+                         f"{' and '.join(BLOCK_FILE_METHODS)}")
     if m.option is not None:  # DAD*, the one fixed-length method of the format (its depth field)
         if depth is None or isinstance(depth, bool) or int(depth) != depth or not 0 <= int(depth) <= 62:
             raise ValueError(f"dad* needs depth=D, an integer in [0, 62], got {depth!r}")
@@ -301,8 +345,17 @@ def _index_model(model, method, depth):
     return table
 
 
+def _option_values(method, depth):
+    """The values of a method's options (``FileMethod.options``) from the codec's option value."""
+    if method == "dad*":
+        return [depth]
+    return list(depth) if method in BLOCK_FILE_METHODS else []
+
+
 def _stream_options(model, method, code, depth):
     kw = {}
+    if method in BLOCK_FILE_METHODS:
+        return {"block": depth[0], "bits": depth[1]}
     if method == "dad*":
         kw["depth"] = depth
     elif code != "model":
@@ -370,6 +423,8 @@ def _latent_bits_min(model, method, code, depth):
     code's D + 1 bits, a universal code's 1 bit, a model-coded depth symbol's least cost); bounds how
     many latents a file of given size can hold, before anything is allocated."""
     d = model.latent
+    if method in BLOCK_FILE_METHODS:  # ceil(d / b) blocks of K bits
+        return -(-d // depth[0]) * depth[1]
     if code == "fixed":
         return d * (depth + 1)
     if code != "model":
@@ -388,6 +443,13 @@ def _put_latents(sink, model, mu, s, method, code, depth, seed, max_steps, seeds
 
     if len(mu) == 0:
         return np.zeros((0, model.latent)), np.zeros(0)
+    if method in BLOCK_FILE_METHODS:  # the blocks' K-bit indices, as raw bits
+        from .coding.blocks import encode_blocks
+
+        c = encode_blocks(sink, Normal(mu, s), _STD, method, np.asarray(seeds, np.uint64), block=depth[0],
+                          bits=depth[1], max_steps=max_steps)
+        return (np.asarray(c.sample, np.float64).reshape(len(mu), model.latent),
+                np.asarray(c.code_bits).sum(axis=1))
     if code == "model":
         pair = resolve(Normal(mu, s), _STD)
         st = setup(method, None, depth if method == "dad*" else None, None, pair.shape,
@@ -411,6 +473,11 @@ def _get_latents(src, model, method, code, depth, seed, seeds):
     m, d = len(seeds), model.latent
     if m == 0:
         return np.zeros((0, d))
+    if method in BLOCK_FILE_METHODS:
+        from .coding.blocks import decode_blocks
+
+        return np.asarray(decode_blocks(src, _STD, m, method, np.asarray(seeds, np.uint64), shape=(d,),
+                                        block=depth[0], bits=depth[1]), np.float64).reshape(m, d)
     if code == "model":
         st = setup(method, None, depth if method == "dad*" else None, None, (m, d),
                    _index_model(model, method, depth))
@@ -537,6 +604,9 @@ def _pop_fields(src, kind, model):
             h[name] = ref + _unzigzag(get_universal(src, ELIAS_GAMMA, 16) - 1)
         if fm.name == "dad*" and not 0 <= h["depth"] <= 62:
             raise ValueError(f"corrupted file: dad* depth {h['depth']}")
+        if fm.name in BLOCK_FILE_METHODS and not (2 <= h["block"] <= model.latent
+                                                  and 1 <= h["bits"] <= MAX_BLOCK_BITS):
+            raise ValueError(f"corrupted file: {fm.name} in blocks of {h['block']} with {h['bits']} bits")
     elif kind == "bits-back":
         from .bitsback import check_precision
 
@@ -686,7 +756,7 @@ def _compress_rec(x, model, method, code, depth, seed, options):
     parts["flags"] = after - vb
     vb = after
     head = AnsSink()
-    _fields(head, "rec", model, FILE_METHODS[method], code, [depth] if method == "dad*" else [], seed, k, n)
+    _fields(head, "rec", model, FILE_METHODS[method], code, _option_values(method, depth), seed, k, n)
     head.push_onto(coder)
     after = coder.num_valid_bits()
     parts["fields"] = after - vb
@@ -839,6 +909,8 @@ def _decompress_rec(first, h, src, model):
     coder = src.coder
     n = h["count"]
     method, code, depth = h["method"], h["code"], h.get("depth", 0)
+    if method in BLOCK_FILE_METHODS:
+        depth = (h["block"], h["bits"])
     # every image costs at least its latent's least (stored: its raw bits): checked before allocating
     least = RAW_BITS if method == "stored" else min(RAW_BITS, _latent_bits_min(model, method, code, depth))
     if n * least + CHECK_BITS > coder.num_valid_bits() + 1:
@@ -1130,8 +1202,10 @@ def cli_compress(a):
     x = read_images(a.images)
     opts = {}
     if a.method == "bb-ans":
-        if a.depth is not None or a.code or a.refine or a.candidates != 1:
-            raise ValueError("bb-ans takes --precision only (no --depth, --code, --refine or --candidates)")
+        if (a.depth is not None or a.block is not None or a.bits is not None or a.code or a.refine
+                or a.candidates != 1):
+            raise ValueError("bb-ans takes --precision only (no --depth, --block, --bits, --code, --refine "
+                             "or --candidates)")
         if a.precision is not None:
             opts["precision"] = a.precision
     else:
@@ -1139,6 +1213,11 @@ def cli_compress(a):
             raise ValueError("--precision is bb-ans's option")
         if a.depth is not None:
             opts["depth"] = a.depth
+        if a.method in BLOCK_FILE_METHODS:  # the usual blocks unless told: 4 coordinates, K = 15 (IsoKL)
+            opts["block"] = BLOCK_REFERENCE if a.block is None else a.block
+            opts["bits"] = _reference_bits(_model(a.model)) if a.bits is None else a.bits
+        elif a.block is not None or a.bits is not None:
+            raise ValueError(f"--block and --bits are for {' and '.join(BLOCK_FILE_METHODS)}")
         if a.code:
             opts["code"] = a.code
         if a.refine:
@@ -1181,8 +1260,11 @@ def add_subcommands(sub):
     c.add_argument("--method", default="ad*", choices=sorted(REC_METHODS) + ["bb-ans"],
                    help="latent REC method (default ad*), or bb-ans: bits-back ANS on the same model")
     c.add_argument("--depth", type=int, help="DAD* depth D")
+    c.add_argument("--block", type=int, help=f"orc/mrc: coordinates per message (default {BLOCK_REFERENCE})")
+    c.add_argument("--bits", type=int, help="orc/mrc: K, 2^K candidates and K bits a block (default: the "
+                                            "KL of a block of the IsoKL model, rounded, + 1: 15)")
     c.add_argument("--code", choices=[*UNIVERSAL, "model"],
-                   help="index code: elias-delta (default), elias-gamma (as*/ad*) or model "
+                   help="index code: elias-delta (default), elias-gamma (as*/ad*/grcs/grcd) or model "
                         "(the model's depth table)")
     c.add_argument("--precision", type=int, default=None,
                    help="bb-ans: bits per latent coordinate (2^precision buckets; default 8)")

@@ -42,7 +42,10 @@ CONFIGS = [("vae", "as*", {}), ("vae", "ad*", {}), ("vae", "ad*", {"code": "elia
            ("isokl", "ad*", {}), ("isokl", "as*", {}), ("isokl", "dad*", {"depth": 0}),
            ("isokl", "dad*", {"depth": 3}), ("isokl", "dad*", {"depth": 6}),
            ("vae", "ad*", {"code": "model"}), ("vae", "as*", {"code": "model"}),
-           ("isokl", "dad*", {"depth": 4, "code": "model"})]
+           ("isokl", "dad*", {"depth": 4, "code": "model"}),
+           ("vae", "grcs", {}), ("isokl", "grcd", {}), ("vae", "grcd", {"code": "model"}),
+           ("isokl", "orc", {"block": 4, "bits": 15}), ("isokl", "mrc", {"block": 3, "bits": 11}),
+           ("vae", "orc", {"block": 6, "bits": 16})]
 
 
 def test_the_model_coded_index_saves_latent_bits_on_real_digits(vae, isokl):
@@ -55,6 +58,66 @@ def test_the_model_coded_index_saves_latent_bits_on_real_digits(vae, isokl):
     _, coded = Z.compress_with_stats(X, isokl, "dad*", seed=1, depth=4, code="model")
     assert fixed.latent_bits == 8 * -(-5 * isokl.latent * len(X) // 8)  # D + 1 bits a coordinate, one padding
     assert coded.latent_bits < fixed.latent_bits
+
+
+def test_greedy_rejection_coding_latents_in_the_file(vae, isokl):
+    """GRCS and GRCD as the file's latent methods 4 and 5 (5 bits of Elias gamma): the model-coded
+    index (the committed GRC depth tables) saves latent bits over Elias delta on the test digits, GRCD
+    codes are about as long as AD*'s (the same dyadic tree), and GRCS's longer than GRCD's (its paths
+    run deeper)."""
+    x = X[:40]
+    bits = {}
+    for method in ("grcs", "grcd", "ad*"):
+        for code in ("elias-delta", "model"):
+            data, st = Z.compress_with_stats(x, vae, method, seed=3, code=code)
+            assert np.array_equal(Z.decompress(data), x)
+            bits[method, code] = st.latent_bits
+            if method != "ad*":
+                ad = Z.compress_with_stats(x, vae, "ad*", seed=3, code=code)[1]
+                # id 4 or 5 is g(4) or g(5): 5 bits, AD*'s id 1 one bit
+                assert st.parts["fields"] == pytest.approx(ad.parts["fields"] + 4, abs=0.01)
+    for method in ("grcs", "grcd"):
+        assert bits[method, "model"] < 0.95 * bits[method, "elias-delta"]
+    assert abs(bits["grcd", "model"] - bits["ad*", "model"]) < 0.05 * bits["ad*", "model"]
+    assert bits["grcs", "model"] > bits["grcd", "model"]
+    assert Z.header_info(Z.compress(x[:2], isokl, "grcs", code="model"))["method"] == "grcs"
+
+
+def test_blocks_cost_exactly_k_bits_a_block_and_usual_options_one_bit(isokl, vae):
+    """ORC and MRC in blocks (latent methods 6 and 7): every modelled image's latent is ceil(d / b)
+    K-bit indices, exactly, as raw bits in the file's ANS stack; the block of 4 and K = 15 (the
+    IsoKL block's KL + 1) cost a bit each in the fields, other values a few more; the receiver's z
+    is the block decoder's sample (the file decodes to the images)."""
+    x = X[:30]
+    d = isokl.latent
+    _, ad = Z.compress_with_stats(x, isokl, "ad*", seed=5)
+    for method in ("orc", "mrc"):
+        data, st = Z.compress_with_stats(x, isokl, method, seed=5, block=4, bits=15)
+        assert np.array_equal(Z.decompress(data), x)
+        h = Z.header_info(data)
+        assert (h["method"], h["block"], h["bits"], h["code"]) == (method, 4, 15, "fixed")
+        assert st.parts["latents"] == pytest.approx(len(x) * -(-d // 4) * 15, abs=0.01)
+        assert np.all(st.latent_bits_per_image == -(-d // 4) * 15)
+        # id 6 or 7 is g(6) or g(7), 5 bits (AD*'s id 1: one bit); the code "fixed" g(1), a bit (AD*'s
+        # elias-delta g(2), 3 bits); block and bits at their references: a bit each
+        assert st.parts["fields"] == pytest.approx(ad.parts["fields"] + 4 - 2 + 2, abs=0.01)
+    _, other = Z.compress_with_stats(x, isokl, "orc", seed=5, block=3, bits=12)
+    assert other.parts["latents"] == pytest.approx(len(x) * 7 * 12, abs=0.01)  # 7 blocks, the last of 2
+    assert other.parts["fields"] > ad.parts["fields"] + 4
+    assert Z._reference_bits(isokl) == 15 and Z._reference_bits(vae) == 15
+
+
+def test_block_options_are_checked(isokl):
+    for opts, msg in (({"bits": 15}, "needs block=b"), ({"block": 1, "bits": 15}, "needs block=b"),
+                      ({"block": 4}, "needs bits=K"), ({"block": 4, "bits": 41}, "needs bits=K"),
+                      ({"block": 4, "bits": 15, "code": "model"}, "K bits"),
+                      ({"block": 4, "bits": 15, "depth": 3}, "not depth")):
+        with pytest.raises(ValueError, match=msg):
+            Z.compress(X[:2], isokl, "orc", **opts)
+    with pytest.raises(ValueError, match="no block or bits"):
+        Z.compress(X[:2], isokl, "ad*", block=4)
+    with pytest.raises(ValueError, match="max_steps"):
+        Z.compress(X[:2], isokl, "orc", block=4, bits=15, max_steps=1000)
 
 
 def test_a_model_index_needs_its_table(isokl):
@@ -196,7 +259,8 @@ def test_corrupted_truncated_and_wrong_model_files(vae, isokl):
 
 
 SINGLE = [("vae", "ad*", {"code": "model"}), ("isokl", "dad*", {"depth": 4}), ("vae", "as*", {}),
-          ("vae", "bb-ans", {}), ("isokl", "ad*", {"candidates": 4})]
+          ("vae", "bb-ans", {}), ("isokl", "ad*", {"candidates": 4}), ("vae", "grcd", {"code": "model"}),
+          ("isokl", "orc", {"block": 4, "bits": 15})]
 
 
 @pytest.mark.parametrize("kind,method,opts", SINGLE)
@@ -305,6 +369,8 @@ def test_bad_input_is_a_clear_error(vae):
     with pytest.raises(ValueError, match="not available for images"):
         Z.compress(X[:2], vae, "rs")
     with pytest.raises(ValueError, match="unknown option"):
+        Z.compress(X[:2], vae, "ad*", width=3)
+    with pytest.raises(ValueError, match="ad\\* takes no block or bits option"):  # orc's and mrc's options
         Z.compress(X[:2], vae, "ad*", bits=3)
     with pytest.raises(ValueError, match="seed"):
         Z.compress(X[:2], vae, "ad*", seed=-1)
@@ -339,6 +405,18 @@ def test_cli_npy_and_png(tmp_path):
     assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "a.rbz"), "--method", "as*"]) == 0
     assert main(["decompress", str(tmp_path / "a.rbz"), "-o", str(tmp_path / "out.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "out.npy"), X[:5])
+    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "g.rbz"), "--method", "grcs",
+                 "--code", "model"]) == 0
+    assert Z.header_info((tmp_path / "g.rbz").read_bytes())["method"] == "grcs"
+    assert main(["decompress", str(tmp_path / "g.rbz"), "-o", str(tmp_path / "g.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "g.npy"), X[:5])
+    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "o.rbz"), "--model", "isokl",
+                 "--method", "orc"]) == 0  # blocks of 4, K = 15 unless told
+    h = Z.header_info((tmp_path / "o.rbz").read_bytes())
+    assert (h["method"], h["block"], h["bits"]) == ("orc", 4, 15)
+    assert main(["decompress", str(tmp_path / "o.rbz"), "-o", str(tmp_path / "o.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "o.npy"), X[:5])
+    assert main(["compress", str(tmp_path / "in.npy"), "-o", str(tmp_path / "x.rbz"), "--bits", "3"]) == 2
     pngs = []
     for i in range(3):
         Image.fromarray(X[i], mode="L").save(tmp_path / f"d{i}.png")
@@ -461,7 +539,8 @@ def test_refined_posterior_lowers_the_elbo_within_the_models_parameterisation(va
 
 
 @pytest.mark.parametrize("kind, method, opts", [("isokl", "dad*", {"depth": 4, "code": "model"}),
-                                                ("vae", "ad*", {}), ("vae", "as*", {"code": "model"})])
+                                                ("vae", "ad*", {}), ("vae", "as*", {"code": "model"}),
+                                                ("isokl", "orc", {"block": 4, "bits": 15})])
 def test_sender_searches_round_trip_and_shrink_the_file(kind, method, opts, vae, isokl):
     m = {"vae": vae, "isokl": isokl}[kind]
     sizes = {}

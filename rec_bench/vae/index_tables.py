@@ -18,7 +18,7 @@ from pathlib import Path
 from ..coding import IndexModel
 
 N_IMAGES = 20_000
-METHODS = (("as*", None), ("ad*", None), *(("dad*", d) for d in range(2, 9)))
+METHODS = (("as*", None), ("ad*", None), *(("dad*", d) for d in range(2, 9)), ("grcs", None), ("grcd", None))
 _CACHE = {}
 
 
