@@ -55,7 +55,7 @@ SPLIT_AT_MEDIAN = tree.SPLIT_AT_MEDIAN  # GRCD
 CANCEL = -(2.0**-10)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def p_tails(fam, z):
     """(log F(z), log S(z)) of P, each accurate on its small side (the far side as ``far_side``)."""
     lf = logcdf(fam, z)
@@ -65,7 +65,7 @@ def p_tails(fam, z):
     return far_side(ls), ls
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def q_tails(fam, prm, z):
     """(log Q((-inf, z]), log Q([z, inf))), each accurate on its small side."""
     lf = q_logcdf(fam, prm, z)
@@ -85,7 +85,7 @@ def log_mass(lfu, lsu, lfv, lsv):
     return log1mexp(logaddexp(lfu, lsv))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def residual(fam, prm, ll, delta, u, v, pfu, psu, pfv, psv, qfu, qsu, qfv, qsv):
     """log integral_u^v (r - l) dP for [u, v] inside the level set of l = e^ll (gap delta), from the
     ends' tails; by the family's quadrature where Q(I) and l P(I) nearly cancel."""
